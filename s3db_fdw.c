@@ -1,0 +1,61 @@
+/*-------------------------------------------------------------------------
+ *
+ * s3db_fdw.c
+ *		Entry points of s3db_fdw: module initialisation and the FDW handler.
+ *
+ * The work is done in src/fdw (PostgreSQL side), src/format (the s3db.js
+ * storage format) and src/store (object stores).  This file only wires the
+ * callbacks together and defines the extension-wide settings.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "foreign/fdwapi.h"
+#include "utils/guc.h"
+
+#include "fdw/s3db_fdw.h"
+
+PG_MODULE_MAGIC;
+
+int			s3db_max_inflight = 48;
+
+void		_PG_init(void);
+
+PG_FUNCTION_INFO_V1(s3db_fdw_handler);
+
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("s3db_fdw.max_inflight",
+							"Default number of object-store requests a backend keeps in flight.",
+							"A server's max_inflight option overrides it.",
+							&s3db_max_inflight,
+							48, 1, 1024,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+#if PG_VERSION_NUM >= 150000
+	MarkGUCPrefixReserved("s3db_fdw");
+#else
+	EmitWarningsOnPlaceholders("s3db_fdw");
+#endif
+}
+
+Datum
+s3db_fdw_handler(PG_FUNCTION_ARGS)
+{
+	FdwRoutine *routine = makeNode(FdwRoutine);
+
+	routine->GetForeignRelSize = s3dbGetForeignRelSize;
+	routine->GetForeignPaths = s3dbGetForeignPaths;
+	routine->GetForeignPlan = s3dbGetForeignPlan;
+	routine->BeginForeignScan = s3dbBeginForeignScan;
+	routine->IterateForeignScan = s3dbIterateForeignScan;
+	routine->ReScanForeignScan = s3dbReScanForeignScan;
+	routine->EndForeignScan = s3dbEndForeignScan;
+	routine->ExplainForeignScan = s3dbExplainForeignScan;
+	routine->ImportForeignSchema = s3dbImportForeignSchema;
+
+	PG_RETURN_POINTER(routine);
+}

@@ -1,0 +1,80 @@
+--
+-- SELECT: records written by s3db.js, every behavior, type conversion
+--
+\getenv fixture_url S3DB_FIXTURE_URL
+CREATE SERVER fixture FOREIGN DATA WRAPPER s3db_fdw;
+CREATE USER MAPPING FOR CURRENT_USER SERVER fixture
+  OPTIONS (connection_string :'fixture_url', passphrase 'fixture-pass');
+CREATE SCHEMA s;
+IMPORT FOREIGN SCHEMA s3db FROM SERVER fixture INTO s;
+
+-- user-managed: metadata records and one whole-body record (> 2 KB)
+SELECT id, name, email, age, score, active, tags, profile, born, seen, length(note) AS note_len
+  FROM s.people ORDER BY id;
+-- body-overflow: the big field lives in the JSON body
+SELECT id, title, length(body) AS body_len, left(body, 5) AS head, words FROM s.docs ORDER BY id;
+-- body-only
+SELECT * FROM s.notes;
+-- secrets are decrypted with the user mapping's passphrase
+SELECT * FROM s.vault;
+-- the rarer types
+SELECT * FROM s.typed;
+-- binary content as bytea, fetched only when selected
+CREATE FOREIGN TABLE s.files_content (
+  id text, title text,
+  body bytea OPTIONS (field '$content'),
+  mime text OPTIONS (field '$content_type')
+) SERVER fixture OPTIONS (resource 'files');
+SELECT id, title, body, mime, convert_from(body, 'UTF8') FROM s.files_content;
+SELECT id, title FROM s.files_content;
+
+-- nested attributes through the field option, any column name
+CREATE FOREIGN TABLE s.cities (
+  key text OPTIONS (field 'id'),
+  city text OPTIONS (field 'profile.city'),
+  zip text OPTIONS (field 'profile.zip'),
+  missing text OPTIONS (field 'no.such.field')
+) SERVER fixture OPTIONS (resource 'people');
+SELECT * FROM s.cities ORDER BY key;
+
+-- other column types that accept the values
+CREATE FOREIGN TABLE s.people_text (
+  id text, age numeric, score text, active text, tags jsonb, profile text, seen text, born text
+) SERVER fixture OPTIONS (resource 'people');
+SELECT * FROM s.people_text ORDER BY id;
+
+-- the whole row, as JSON
+SELECT row_to_json(p) FROM (SELECT id, age, tags FROM s.people WHERE id = 'alice') p;
+
+-- ids: direct fetches, no listing
+SELECT id, name FROM s.people WHERE id = 'chloé';
+SELECT id, name FROM s.people WHERE id IN ('bob', 'dan 2', 'nobody', '../x') ORDER BY id;
+SELECT id FROM s.people WHERE id = ANY (ARRAY['alice', NULL, 'alice']);
+PREPARE by_id(text) AS SELECT id, age FROM s.people WHERE id = $1;
+EXECUTE by_id('alice');
+EXECUTE by_id('bob');
+EXECUTE by_id('nobody');
+SET plan_cache_mode = force_generic_plan;
+EXECUTE by_id('dan 2');
+RESET plan_cache_mode;
+DEALLOCATE by_id;
+-- a join on id uses the outer row's value at scan start
+SELECT v.id, p.name FROM (VALUES ('alice'), ('bob')) v(id)
+  CROSS JOIN LATERAL (SELECT name FROM s.people WHERE id = v.id) p ORDER BY 1;
+
+-- aggregates and filters run locally
+SELECT count(*), sum(age), bool_or(active) FROM s.people;
+SELECT id FROM s.people WHERE 'admin' = ANY (tags);
+SELECT id FROM s.people WHERE profile->>'city' = 'Berlin' ORDER BY id;
+
+-- EXPLAIN shows the object-store plan
+EXPLAIN (COSTS OFF) SELECT * FROM s.people;
+EXPLAIN (COSTS OFF) SELECT id FROM s.people;
+EXPLAIN (COSTS OFF) SELECT name FROM s.people WHERE id = 'alice';
+EXPLAIN (COSTS OFF, VERBOSE) SELECT title FROM s.docs;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT count(*) FROM s.people;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT name FROM s.people WHERE id IN ('alice', 'bob');
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT body FROM s.files_content;
+
+DROP SCHEMA s CASCADE;
+DROP SERVER fixture CASCADE;

@@ -1,0 +1,386 @@
+/*-------------------------------------------------------------------------
+ *
+ * connection.c
+ *		Stores and catalogs cached per backend, and core errors as ereports.
+ *
+ * Opening a store is cheap, but the S3 backend keeps a curl multi handle
+ * whose connections we want to reuse across queries, and s3db.json is
+ * worth caching: it is revalidated once per statement by ETag (a HEAD on
+ * S3, a stat-sized read on file://) and re-read only when it changed.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_foreign_server.h"
+#include "catalog/pg_user_mapping.h"
+#include "miscadmin.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+
+#include "fdw/s3db_fdw.h"
+
+#define CATALOG_KEY "s3db.json"
+
+typedef struct ConnKey
+{
+	Oid			serverid;
+	Oid			userid;
+} ConnKey;
+
+static HTAB *conn_hash = NULL;
+
+static void
+invalidate_all(Datum arg, int cacheid, uint32 hashvalue)
+{
+	HASH_SEQ_STATUS scan;
+	S3dbConn   *c;
+
+	if (conn_hash == NULL)
+		return;
+	hash_seq_init(&scan, conn_hash);
+	while ((c = (S3dbConn *) hash_seq_search(&scan)) != NULL)
+		c->invalid = true;
+}
+
+bool
+s3db_cancel_requested(void *arg)
+{
+	return QueryCancelPending || ProcDiePending;
+}
+
+static char *
+cache_strdup(const char *s)
+{
+	return s ? MemoryContextStrdup(CacheMemoryContext, s) : NULL;
+}
+
+static void
+catalog_release(S3dbCatalog *c)
+{
+	s3f_catalog_free(c->cat);
+	free(c->etag);
+	free(c);
+}
+
+static void
+conn_close(S3dbConn *c)
+{
+	if (c->store)
+		s3s_close(c->store);
+	c->store = NULL;
+	if (c->catalog)
+	{
+		if (c->catalog->refs == 0)
+			catalog_release(c->catalog);
+		else
+			c->catalog->orphaned = true;
+		c->catalog = NULL;
+	}
+}
+
+static void
+conn_open(S3dbConn *c)
+{
+	S3dbConnOptions o;
+	s3s_config	cfg;
+	s3s_error	err;
+
+	s3db_conn_options(c->serverid, c->userid, &o);
+
+	s3s_config_init(&cfg);
+	cfg.url = o.connection_string;
+	cfg.region = o.region;
+	cfg.endpoint = o.endpoint;
+	cfg.url_style = o.url_style;
+	cfg.access_key_id = o.access_key_id;
+	cfg.secret_access_key = o.secret_access_key;
+	cfg.session_token = o.session_token;
+	cfg.ca_file = o.ca_file;
+	cfg.insecure_skip_verify = !o.verify_tls;
+	cfg.max_inflight = o.max_inflight;
+	cfg.max_retries = o.max_retries;
+	cfg.connect_timeout_ms = o.connect_timeout_ms;
+	cfg.request_timeout_ms = o.request_timeout_ms;
+	cfg.cancel = s3db_cancel_requested;
+
+	s3s_error_clear(&err);
+	c->store = s3s_open(&cfg, &err);
+	if (c->store == NULL)
+		s3db_report(&err, "could not open the object store");
+
+	/* keep only what later code reads; secrets stay inside the store */
+	memset(&c->opts, 0, sizeof(c->opts));
+	c->opts.connection_string = NULL;
+	c->opts.passphrase = cache_strdup(o.passphrase);
+	c->opts.metadata_limit = o.metadata_limit;
+	c->opts.max_inflight = o.max_inflight;
+	c->catalog = NULL;
+	c->validated_at = 0;
+	c->invalid = false;
+}
+
+S3dbConn *
+s3db_get_conn(Oid serverid, Oid userid)
+{
+	ConnKey		key;
+	S3dbConn   *c;
+	bool		found;
+
+	if (conn_hash == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(ConnKey);
+		ctl.entrysize = sizeof(S3dbConn);
+		conn_hash = hash_create("s3db_fdw connections", 8, &ctl,
+								HASH_ELEM | HASH_BLOBS);
+		CacheRegisterSyscacheCallback(FOREIGNSERVEROID, invalidate_all, (Datum) 0);
+		CacheRegisterSyscacheCallback(USERMAPPINGOID, invalidate_all, (Datum) 0);
+	}
+
+	key.serverid = serverid;
+	key.userid = userid;
+	c = hash_search(conn_hash, &key, HASH_ENTER, &found);
+	if (!found)
+	{
+		c->store = NULL;
+		c->catalog = NULL;
+		c->invalid = true;
+	}
+	if (c->invalid || c->store == NULL)
+	{
+		conn_close(c);
+		if (c->opts.passphrase)
+			pfree(c->opts.passphrase);
+		c->opts.passphrase = NULL;
+		c->invalid = true;
+		conn_open(c);
+	}
+	s3s_set_cancel(c->store, s3db_cancel_requested, NULL);
+	return c;
+}
+
+/*
+ * Load s3db.json if it is new or changed since the last statement.  A
+ * missing catalog is an empty one, as for s3db.js.
+ */
+S3dbCatalog *
+s3db_conn_catalog(S3dbConn *conn)
+{
+	TimestampTz now = GetCurrentStatementStartTimestamp();
+	s3s_object	head;
+	s3s_error	err;
+	s3s_code	rc;
+	S3dbCatalog *nc;
+
+	if (conn->catalog && conn->validated_at == now)
+		return conn->catalog;
+
+	memset(&head, 0, sizeof(head));
+	s3s_error_clear(&err);
+	rc = s3s_head(conn->store, CATALOG_KEY, &head, &err);
+	CHECK_FOR_INTERRUPTS();
+	if (rc != S3S_OK && rc != S3S_ERR_NOT_FOUND)
+	{
+		s3s_object_free(&head);
+		s3db_report(&err, "could not read s3db.json");
+	}
+	if (conn->catalog)
+	{
+		const char *old = conn->catalog->etag;
+		bool		same = (rc == S3S_ERR_NOT_FOUND) ? old == NULL :
+			(old != NULL && head.etag != NULL && strcmp(old, head.etag) == 0);
+
+		if (same)
+		{
+			s3s_object_free(&head);
+			conn->validated_at = now;
+			return conn->catalog;
+		}
+	}
+	s3s_object_free(&head);
+
+	nc = calloc(1, sizeof(S3dbCatalog));
+	if (nc == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+
+	if (rc == S3S_ERR_NOT_FOUND)
+		nc->cat = s3f_catalog_parse("{\"version\":\"1\",\"resources\":{}}", 30, &err);
+	else
+	{
+		s3s_object	obj;
+
+		memset(&obj, 0, sizeof(obj));
+		rc = s3s_get(conn->store, CATALOG_KEY, &obj, &err);
+		CHECK_FOR_INTERRUPTS();
+		if (rc == S3S_ERR_NOT_FOUND)
+			nc->cat = s3f_catalog_parse("{\"version\":\"1\",\"resources\":{}}", 30, &err);
+		else if (rc != S3S_OK)
+		{
+			s3s_object_free(&obj);
+			free(nc);
+			s3db_report(&err, "could not read s3db.json");
+		}
+		else
+		{
+			nc->cat = s3f_catalog_parse((const char *) obj.body, obj.body_len, &err);
+			nc->etag = obj.etag ? strdup(obj.etag) : NULL;
+		}
+		s3s_object_free(&obj);
+	}
+	if (nc->cat == NULL)
+	{
+		free(nc->etag);
+		free(nc);
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
+				 errmsg("could not parse s3db.json: %s", err.message),
+				 errhint("The catalog of the store is corrupt; s3db.js keeps a backup as s3db.json.corrupted.<time>.backup when it repairs one.")));
+	}
+
+	if (conn->catalog)
+	{
+		if (conn->catalog->refs == 0)
+			catalog_release(conn->catalog);
+		else
+			conn->catalog->orphaned = true;
+	}
+	conn->catalog = nc;
+	conn->validated_at = now;
+	return nc;
+}
+
+static void
+catalog_unpin(void *arg)
+{
+	S3dbCatalog *c = (S3dbCatalog *) arg;
+
+	if (--c->refs == 0 && c->orphaned)
+		catalog_release(c);
+}
+
+/*
+ * Pin the current catalog for the lifetime of a memory context (a scan's),
+ * so a reload by another statement cannot free it underneath.
+ */
+S3dbCatalog *
+s3db_catalog_pin(S3dbConn *conn, MemoryContext cxt)
+{
+	S3dbCatalog *c = s3db_conn_catalog(conn);
+	MemoryContextCallback *cb = MemoryContextAlloc(cxt, sizeof(MemoryContextCallback));
+
+	c->refs++;
+	cb->func = catalog_unpin;
+	cb->arg = c;
+	MemoryContextRegisterResetCallback(cxt, cb);
+	return c;
+}
+
+const s3f_resource *
+s3db_find_resource(S3dbCatalog *cat, const char *name, const char *relname)
+{
+	const s3f_resource *r = s3f_catalog_find(cat->cat, name);
+
+	if (r == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_TABLE_NOT_FOUND),
+				 errmsg("resource \"%s\" of foreign table \"%s\" does not exist in s3db.json",
+						name, relname),
+				 errhint("Check the table's \"resource\" option, or run IMPORT FOREIGN SCHEMA to see the resources of the store.")));
+	return r;
+}
+
+/*
+ * Run a batch of requests.  Interrupts are honoured first, so a cancelled
+ * batch raises the usual "canceling statement" error.
+ */
+void
+s3db_execute(S3dbConn *conn, s3s_request *reqs, int n)
+{
+	s3s_execute(conn->store, reqs, n);
+	CHECK_FOR_INTERRUPTS();
+}
+
+/* ---------------------------------------------------------------------
+ * Errors
+ * ---------------------------------------------------------------------
+ */
+static int
+sqlstate_for(s3s_code code)
+{
+	switch (code)
+	{
+		case S3S_ERR_NOT_FOUND:
+			return ERRCODE_FDW_TABLE_NOT_FOUND;
+		case S3S_ERR_PRECONDITION:
+			return ERRCODE_T_R_SERIALIZATION_FAILURE;
+		case S3S_ERR_ACCESS:
+			return ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION;
+		case S3S_ERR_REDIRECT:
+		case S3S_ERR_NETWORK:
+		case S3S_ERR_TIMEOUT:
+			return ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION;
+		case S3S_ERR_CANCELLED:
+			return ERRCODE_QUERY_CANCELED;
+		case S3S_ERR_PROTOCOL:
+			return ERRCODE_FDW_REPLY_HANDLE;
+		case S3S_ERR_INVALID:
+			return ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE;
+		case S3S_ERR_FORMAT:
+			return ERRCODE_FDW_INVALID_STRING_FORMAT;
+		case S3S_ERR_NOMEM:
+			return ERRCODE_FDW_OUT_OF_MEMORY;
+		default:
+			return ERRCODE_FDW_ERROR;
+	}
+}
+
+static const char *
+hint_for(const s3s_error *err)
+{
+	switch (err->code)
+	{
+		case S3S_ERR_ACCESS:
+			return "Check access_key_id and secret_access_key in the user mapping, and the bucket policy.";
+		case S3S_ERR_REDIRECT:
+			return "Set the server's \"region\" option to the bucket's region.";
+		case S3S_ERR_NETWORK:
+		case S3S_ERR_TIMEOUT:
+			return "Check that the object store is reachable; the request was retried with backoff.";
+		case S3S_ERR_SERVER:
+			return "The object store kept failing after retries; try again later.";
+		default:
+			return NULL;
+	}
+}
+
+void
+s3db_report(const s3s_error *err, const char *what)
+{
+	StringInfoData detail;
+	const char *hint = hint_for(err);
+
+	initStringInfo(&detail);
+	if (err->op[0])
+		appendStringInfo(&detail, "Operation %s", err->op);
+	if (err->key[0])
+		appendStringInfo(&detail, "%s\"%s\"", detail.len ? " on " : "Key ", err->key);
+	if (err->http_status)
+		appendStringInfo(&detail, "%sHTTP status %d", detail.len ? ", " : "", err->http_status);
+	if (err->s3_code[0])
+		appendStringInfo(&detail, "%s%s", detail.len ? ", " : "", err->s3_code);
+	if (err->request_id[0])
+		appendStringInfo(&detail, "%srequest id %s", detail.len ? ", " : "", err->request_id);
+	if (detail.len)
+		appendStringInfoChar(&detail, '.');
+
+	ereport(ERROR,
+			(errcode(sqlstate_for(err->code)),
+			 errmsg("%s: %s", what, err->message[0] ? err->message : s3s_code_name(err->code)),
+			 detail.len ? errdetail_internal("%s", detail.data) : 0,
+			 hint ? errhint("%s", hint) : 0));
+}

@@ -1,0 +1,157 @@
+/*-------------------------------------------------------------------------
+ *
+ * import.c
+ *		IMPORT FOREIGN SCHEMA: one typed foreign table per s3db resource.
+ *
+ * The remote schema name is not meaningful for an s3db store (there is one
+ * catalog per store), so any name is accepted.  LIMIT TO and EXCEPT filter
+ * by resource name.  Each table gets an "id" column and one column per
+ * top-level attribute of the resource's current version, typed after the
+ * attribute definition (see the README's type table); nested objects become
+ * jsonb columns.  Columns whose SQL name differs from the attribute path
+ * carry a "field" option.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "utils/builtins.h"
+
+#include "fdw/s3db_fdw.h"
+
+/* The SQL type for an attribute, by its s3db type. */
+const char *
+s3db_sql_type_for(const s3f_attr *attr)
+{
+	switch (attr->ti.type)
+	{
+		case S3F_T_NUMBER:
+		case S3F_T_GEO_LAT:
+		case S3F_T_GEO_LON:
+			return "double precision";
+		case S3F_T_INTEGER:
+			return "bigint";
+		case S3F_T_BOOLEAN:
+			return "boolean";
+		case S3F_T_ARRAY_STRING:
+			return "text[]";
+		case S3F_T_ARRAY_NUMBER:
+			return "double precision[]";
+		case S3F_T_ARRAY_INTEGER:
+			return "bigint[]";
+		case S3F_T_EMBEDDING:
+			return "real[]";
+		case S3F_T_ARRAY_JSON:
+		case S3F_T_OBJECT:
+		case S3F_T_JSON:
+		case S3F_T_NESTED:
+		case S3F_T_GEO_POINT:
+			return "jsonb";
+		case S3F_T_IP4:
+		case S3F_T_IP6:
+			return "inet";
+		case S3F_T_BUFFER:
+		case S3F_T_BITS:
+			return "bytea";
+		case S3F_T_MONEY:
+		case S3F_T_DECIMAL:
+			return "numeric";
+		case S3F_T_UUID:
+			return "uuid";
+		case S3F_T_DATETIME:
+		case S3F_T_DATE:
+			return "timestamp with time zone";
+		case S3F_T_DATEONLY:
+			return "date";
+		case S3F_T_TIMEONLY:
+			return "time without time zone";
+		case S3F_T_MAC:
+			return "macaddr";
+		case S3F_T_CIDR:
+			return "cidr";
+		case S3F_T_FORM_SCALAR:
+			if (attr->ti.form_scalar_kind == S3F_T_NUMBER)
+				return "double precision";
+			if (attr->ti.form_scalar_kind == S3F_T_BOOLEAN)
+				return "boolean";
+			return "text";
+		default:
+			return "text";
+	}
+}
+
+static bool
+wanted_table(ImportForeignSchemaStmt *stmt, const char *name)
+{
+	ListCell   *lc;
+
+	if (stmt->list_type == FDW_IMPORT_SCHEMA_ALL)
+		return true;
+	foreach(lc, stmt->table_list)
+	{
+		RangeVar   *rv = (RangeVar *) lfirst(lc);
+
+		if (strcmp(rv->relname, name) == 0)
+			return stmt->list_type == FDW_IMPORT_SCHEMA_LIMIT_TO;
+	}
+	return stmt->list_type == FDW_IMPORT_SCHEMA_EXCEPT;
+}
+
+List *
+s3dbImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
+{
+	S3dbConn   *conn = s3db_get_conn(serverOid, GetUserId());
+	S3dbCatalog *cat = s3db_conn_catalog(conn);
+	ForeignServer *server = GetForeignServer(serverOid);
+	List	   *commands = NIL;
+	ListCell   *lc;
+
+	foreach(lc, stmt->options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("invalid option \"%s\" for IMPORT FOREIGN SCHEMA", def->defname)));
+	}
+
+	for (int i = 0; i < cat->cat->nres; i++)
+	{
+		const s3f_resource *res = &cat->cat->res[i];
+		StringInfoData buf;
+		bool		has_id_attr = false;
+
+		if (!wanted_table(stmt, res->name))
+			continue;
+
+		initStringInfo(&buf);
+		appendStringInfo(&buf, "CREATE FOREIGN TABLE %s.%s (\n  id text NOT NULL",
+						 quote_identifier(stmt->local_schema),
+						 quote_identifier(res->name));
+
+		for (int a = 0; a < res->nattrs; a++)
+		{
+			const s3f_attr *attr = &res->attrs[a];
+
+			if (attr->depth != 0)
+				continue;
+			if (strcmp(attr->path, "id") == 0)
+			{
+				has_id_attr = true;
+				continue;
+			}
+			appendStringInfo(&buf, ",\n  %s %s", quote_identifier(attr->path),
+							 s3db_sql_type_for(attr));
+		}
+		(void) has_id_attr;
+		appendStringInfo(&buf, "\n) SERVER %s OPTIONS (resource %s)",
+						 quote_identifier(server->servername),
+						 quote_literal_cstr(res->name));
+		commands = lappend(commands, buf.data);
+	}
+
+	return commands;
+}

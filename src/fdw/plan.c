@@ -1,0 +1,263 @@
+/*-------------------------------------------------------------------------
+ *
+ * plan.c
+ *		Planning foreign scans of s3db resources.
+ *
+ * A scan either lists the resource's data prefix and fetches each record,
+ * or, when the quals pin the id (id = c, id IN (...), id = ANY($1)), it
+ * fetches those records directly without listing.  The id expressions go
+ * into fdw_exprs so parameters of prepared statements and generic plans are
+ * evaluated when the scan starts.  Every qual is also kept as a local qual:
+ * rechecking is cheap and keeps the plan correct whatever the store holds.
+ *
+ * fdw_private of the ForeignScan:
+ *	0: resource name (String)
+ *	1: attnums the query needs (List of Integer)
+ *	2: kind of each fdw_exprs entry: 0 = scalar id, 1 = array of ids
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/sysattr.h"
+#include "access/table.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_type.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/planmain.h"
+#include "optimizer/restrictinfo.h"
+#include "optimizer/cost.h"
+#include "utils/array.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "fdw/s3db_fdw.h"
+
+typedef struct S3dbPlanInfo
+{
+	char	   *resource;
+	AttrNumber	id_attnum;		/* column reading the record id, 0 if none */
+	Bitmapset  *attrs_used;
+	List	   *id_exprs;		/* expressions giving ids */
+	List	   *id_kinds;		/* 0 scalar, 1 array */
+	List	   *id_clauses;		/* RestrictInfos they came from */
+	double		nids;			/* estimated number of ids (direct fetch) */
+} S3dbPlanInfo;
+
+/* Cost model: a request costs about as much as reading a few pages. */
+#define S3DB_REQUEST_COST	10.0
+#define S3DB_LIST_PAGE		1000.0
+#define S3DB_DEFAULT_ROWS	1000.0
+
+static AttrNumber
+find_id_column(Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		char	   *field;
+
+		if (att->attisdropped)
+			continue;
+		field = s3db_column_field(RelationGetRelid(rel), att->attnum, NameStr(att->attname));
+		if (strcmp(field, "id") == 0)
+			return att->attnum;
+	}
+	return 0;
+}
+
+static bool
+is_id_var(Node *node, Index relid, AttrNumber id_attnum)
+{
+	Var		   *v;
+
+	if (node && IsA(node, RelabelType))
+		node = (Node *) ((RelabelType *) node)->arg;
+	if (node == NULL || !IsA(node, Var))
+		return false;
+	v = (Var *) node;
+	return (Index) v->varno == relid && v->varattno == id_attnum && v->varlevelsup == 0;
+}
+
+/* An expression we can evaluate at scan start: no Vars of this query level. */
+static bool
+is_scan_start_value(Node *node)
+{
+	return node != NULL && !contain_var_clause(node) &&
+		!contain_volatile_functions(node);
+}
+
+/*
+ * Recognise "id = value", "value = id" and "id = ANY(array)" with the text
+ * equality operator.
+ */
+static void
+classify_id_quals(RelOptInfo *baserel, S3dbPlanInfo *pi)
+{
+	ListCell   *lc;
+
+	if (pi->id_attnum == 0)
+		return;
+
+	foreach(lc, baserel->baserestrictinfo)
+	{
+		RestrictInfo *ri = lfirst_node(RestrictInfo, lc);
+		Expr	   *clause = ri->clause;
+
+		if (IsA(clause, OpExpr))
+		{
+			OpExpr	   *op = (OpExpr *) clause;
+			Node	   *l,
+					   *r;
+
+			if (op->opno != TextEqualOperator || list_length(op->args) != 2)
+				continue;
+			l = linitial(op->args);
+			r = lsecond(op->args);
+			if (is_id_var(l, baserel->relid, pi->id_attnum) && is_scan_start_value(r))
+				;
+			else if (is_id_var(r, baserel->relid, pi->id_attnum) && is_scan_start_value(l))
+				r = l;
+			else
+				continue;
+			/* one equality pins the row set; prefer it over any IN list */
+			pi->id_exprs = list_make1(r);
+			pi->id_kinds = list_make1_int(0);
+			pi->id_clauses = list_make1(ri);
+			pi->nids = 1;
+			return;
+		}
+		else if (IsA(clause, ScalarArrayOpExpr))
+		{
+			ScalarArrayOpExpr *sa = (ScalarArrayOpExpr *) clause;
+			Node	   *arr;
+
+			if (sa->opno != TextEqualOperator || !sa->useOr ||
+				list_length(sa->args) != 2)
+				continue;
+			if (!is_id_var(linitial(sa->args), baserel->relid, pi->id_attnum))
+				continue;
+			arr = lsecond(sa->args);
+			if (!is_scan_start_value(arr))
+				continue;
+			if (pi->id_exprs == NIL)
+			{
+				pi->id_exprs = list_make1(arr);
+				pi->id_kinds = list_make1_int(1);
+				pi->id_clauses = list_make1(ri);
+				pi->nids = IsA(arr, Const) && !((Const *) arr)->constisnull ?
+					ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(((Const *) arr)->constvalue)),
+								   ARR_DIMS(DatumGetArrayTypeP(((Const *) arr)->constvalue))) : 10;
+			}
+		}
+	}
+}
+
+void
+s3dbGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
+{
+	S3dbPlanInfo *pi = palloc0(sizeof(S3dbPlanInfo));
+	S3dbTableOptions topts;
+	Relation	rel;
+	ListCell   *lc;
+
+	s3db_table_options(foreigntableid, &topts);
+	pi->resource = topts.resource;
+
+	rel = table_open(foreigntableid, NoLock);
+	pi->id_attnum = find_id_column(rel);
+	table_close(rel, NoLock);
+
+	/* columns needed by the target list and by local quals */
+	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &pi->attrs_used);
+	foreach(lc, baserel->baserestrictinfo)
+	{
+		RestrictInfo *ri = lfirst_node(RestrictInfo, lc);
+
+		pull_varattnos((Node *) ri->clause, baserel->relid, &pi->attrs_used);
+	}
+
+	classify_id_quals(baserel, pi);
+
+	if (pi->id_exprs != NIL)
+		baserel->rows = pi->nids;
+	else
+	{
+		double		tuples = baserel->tuples > 0 ? baserel->tuples : S3DB_DEFAULT_ROWS;
+
+		baserel->rows = clamp_row_est(tuples *
+									  clauselist_selectivity(root, baserel->baserestrictinfo,
+															 0, JOIN_INNER, NULL));
+		if (baserel->tuples <= 0)
+			baserel->tuples = tuples;
+	}
+	baserel->fdw_private = pi;
+}
+
+void
+s3dbGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
+{
+	S3dbPlanInfo *pi = (S3dbPlanInfo *) baserel->fdw_private;
+	Cost		startup;
+	Cost		total;
+
+	if (pi->id_exprs != NIL)
+	{
+		startup = S3DB_REQUEST_COST;
+		total = startup + pi->nids * S3DB_REQUEST_COST + baserel->rows * cpu_tuple_cost;
+	}
+	else
+	{
+		double		tuples = baserel->tuples;
+
+		startup = S3DB_REQUEST_COST;
+		total = startup + ceil(tuples / S3DB_LIST_PAGE) * S3DB_REQUEST_COST +
+			tuples * (S3DB_REQUEST_COST / 4 + cpu_tuple_cost);
+	}
+
+	add_path(baserel, (Path *)
+			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
+									 startup, total, NIL, baserel->lateral_relids,
+									 NULL, NIL));
+}
+
+ForeignScan *
+s3dbGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
+				   ForeignPath *best_path, List *tlist, List *scan_clauses,
+				   Plan *outer_plan)
+{
+	S3dbPlanInfo *pi = (S3dbPlanInfo *) baserel->fdw_private;
+	List	   *attnums = NIL;
+	List	   *fdw_private;
+	int			x = -1;
+
+	scan_clauses = extract_actual_clauses(scan_clauses, false);
+
+	while ((x = bms_next_member(pi->attrs_used, x)) >= 0)
+	{
+		AttrNumber	attno = x + FirstLowInvalidHeapAttributeNumber;
+
+		if (attno == 0)
+		{
+			/* whole-row reference: every column */
+			Relation	rel = table_open(foreigntableid, NoLock);
+
+			for (int i = 1; i <= RelationGetDescr(rel)->natts; i++)
+				if (!list_member_int(attnums, i))
+					attnums = lappend_int(attnums, i);
+			table_close(rel, NoLock);
+		}
+		else if (attno > 0 && !list_member_int(attnums, attno))
+			attnums = lappend_int(attnums, attno);
+	}
+
+	fdw_private = list_make3(makeString(pi->resource), attnums, pi->id_kinds);
+
+	return make_foreignscan(tlist, scan_clauses, baserel->relid,
+							pi->id_exprs, fdw_private, NIL, NIL, outer_plan);
+}

@@ -1,0 +1,162 @@
+/*-------------------------------------------------------------------------
+ *
+ * s3db_fdw.h
+ *		Declarations shared by the PostgreSQL side of s3db_fdw (src/fdw).
+ *
+ * The FDW turns SQL into requests on the object-store core (src/store) and
+ * objects into tuples with the format layer (src/format).  Core objects are
+ * malloc'd; every one the FDW holds is released by a memory context reset
+ * callback, so an ERROR anywhere leaks nothing.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef S3DB_FDW_H
+#define S3DB_FDW_H
+
+#include "postgres.h"
+
+#include "foreign/foreign.h"
+#include "nodes/execnodes.h"
+#include "nodes/plannodes.h"
+#include "commands/explain.h"
+#include "nodes/pathnodes.h"
+#include "utils/relcache.h"
+#include "utils/timestamp.h"
+
+#include "store/store.h"
+#include "format/catalog.h"
+#include "format/record.h"
+
+/* ---- options.c ---- */
+
+/* Everything the FDW needs to know about one foreign table. */
+typedef struct S3dbTableOptions
+{
+	Oid			serverid;
+	Oid			userid;
+	char	   *resource;		/* table option "resource" (default: table name) */
+} S3dbTableOptions;
+
+/* Options of a server merged with the user mapping, ready for the store. */
+typedef struct S3dbConnOptions
+{
+	char	   *connection_string;	/* never NULL after s3db_conn_options() */
+	char	   *region;
+	char	   *endpoint;
+	char	   *url_style;
+	char	   *access_key_id;
+	char	   *secret_access_key;
+	char	   *session_token;
+	char	   *passphrase;
+	char	   *ca_file;
+	bool		verify_tls;
+	int			max_inflight;
+	int			max_retries;
+	int			connect_timeout_ms;
+	int			request_timeout_ms;
+	int			metadata_limit;
+} S3dbConnOptions;
+
+extern void s3db_conn_options(Oid serverid, Oid userid, S3dbConnOptions *out);
+extern void s3db_table_options(Oid relid, S3dbTableOptions *out);
+extern char *s3db_column_field(Oid relid, AttrNumber attnum, const char *attname);
+extern char *s3db_default_store_url(void);
+
+/* ---- connection.c ---- */
+
+/*
+ * A parsed s3db.json, shared by the scans that use it.  A newer catalog
+ * replaces it in the connection; the old one is freed when its last scan
+ * lets go of it.
+ */
+typedef struct S3dbCatalog
+{
+	s3f_catalog *cat;			/* malloc'd by the format layer */
+	char	   *etag;			/* malloc'd; NULL when s3db.json is missing */
+	int			refs;			/* pins by running scans */
+	bool		orphaned;		/* no longer the connection's current catalog */
+} S3dbCatalog;
+
+/*
+ * A cached connection: one store per (server, user) and the current
+ * catalog.  Entries live for the backend's lifetime and are rebuilt when
+ * the server or a user mapping changes.
+ */
+typedef struct S3dbConn
+{
+	Oid			serverid;		/* hash key */
+	Oid			userid;			/* hash key */
+	s3s_store  *store;
+	S3dbConnOptions opts;		/* strings in CacheMemoryContext */
+	S3dbCatalog *catalog;		/* NULL until loaded */
+	TimestampTz validated_at;	/* statement start of the last revalidation */
+	bool		invalid;
+} S3dbConn;
+
+extern S3dbConn *s3db_get_conn(Oid serverid, Oid userid);
+extern S3dbCatalog *s3db_conn_catalog(S3dbConn *conn);
+extern S3dbCatalog *s3db_catalog_pin(S3dbConn *conn, MemoryContext cxt);
+extern const s3f_resource *s3db_find_resource(S3dbCatalog *cat, const char *name,
+											  const char *relname);
+
+/* Report a core error as an ereport(ERROR); never returns. */
+extern void s3db_report(const s3s_error *err, const char *what) pg_attribute_noreturn();
+
+/* Cancel hook for the store: true once a cancel or termination is pending. */
+extern bool s3db_cancel_requested(void *arg);
+
+/* Run requests; raise an ERROR for failures other than the allowed codes. */
+extern void s3db_execute(S3dbConn *conn, s3s_request *reqs, int n);
+
+/* ---- convert.c ---- */
+
+typedef struct S3dbColumn
+{
+	AttrNumber	attnum;
+	char	   *name;
+	char	   *field;			/* attribute path, "id", "$content", "$content_type" */
+	int			attr_index;		/* index into resource->attrs, or a S3DB_COL_* */
+	Oid			typid;
+	int32		typmod;
+	Oid			typinput;
+	Oid			typioparam;
+	Oid			elemtype;		/* for arrays */
+	Oid			eleminput;
+	Oid			elemioparam;
+	int16		elemlen;
+	bool		elembyval;
+	char		elemalign;
+	FmgrInfo	inflinfo;
+	FmgrInfo	elemflinfo;
+} S3dbColumn;
+
+#define S3DB_COL_ID				(-1)
+#define S3DB_COL_CONTENT		(-2)
+#define S3DB_COL_CONTENT_TYPE	(-3)
+#define S3DB_COL_UNKNOWN		(-4)	/* field not in the resource: NULL */
+
+extern void s3db_column_init(S3dbColumn *col, Relation rel, AttrNumber attnum,
+							 const s3f_resource *res);
+extern Datum s3db_value_to_datum(S3dbColumn *col, const s3f_val *v, bool *isnull);
+extern Datum s3db_text_to_datum(S3dbColumn *col, const char *text, bool *isnull);
+
+/* ---- import.c ---- */
+extern List *s3dbImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid);
+extern const char *s3db_sql_type_for(const s3f_attr *attr);
+
+/* ---- plan.c / scan.c ---- */
+extern void s3dbGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid);
+extern void s3dbGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid);
+extern ForeignScan *s3dbGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
+									   Oid foreigntableid, ForeignPath *best_path,
+									   List *tlist, List *scan_clauses, Plan *outer_plan);
+extern void s3dbBeginForeignScan(ForeignScanState *node, int eflags);
+extern TupleTableSlot *s3dbIterateForeignScan(ForeignScanState *node);
+extern void s3dbReScanForeignScan(ForeignScanState *node);
+extern void s3dbEndForeignScan(ForeignScanState *node);
+extern void s3dbExplainForeignScan(ForeignScanState *node, ExplainState *es);
+
+/* GUCs */
+extern int	s3db_max_inflight;
+
+#endif							/* S3DB_FDW_H */

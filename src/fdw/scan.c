@@ -1,0 +1,685 @@
+/*-------------------------------------------------------------------------
+ *
+ * scan.c
+ *		Executing foreign scans: list, fetch in concurrent batches, decode.
+ *
+ * A scan walks the keys of the resource's data prefix one LIST page at a
+ * time (or the ids pinned by the quals) and fetches records in batches: a
+ * batch of HEAD or GET requests runs concurrently on the store, and the
+ * LIST of the next page rides along with the last batch of the current
+ * one.  What each record costs depends on the columns the query needs:
+ *
+ *	nothing but ids (count(*), SELECT id)	no request per record
+ *	fields that live in metadata			HEAD
+ *	fields that may be in a JSON body		HEAD, then GET only if needed;
+ *											switches to GET when most need it
+ *	binary content, or body-only resources	GET
+ *
+ * Memory stays constant: each batch's results are released before the next
+ * one, and tuples are built in a context reset for every row.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "fdw/s3db_fdw.h"
+
+typedef enum FetchMode
+{
+	FETCH_NONE,					/* ids only: LIST is enough */
+	FETCH_HEAD,					/* metadata only */
+	FETCH_HEAD_THEN_GET,		/* metadata, GET when a needed field is in the body */
+	FETCH_GET					/* always the whole object */
+} FetchMode;
+
+static const char *const fetch_mode_names[] = {
+	"LIST only", "HEAD per record", "HEAD per record, GET when the body is needed",
+	"GET per record"
+};
+
+typedef struct S3dbScanState
+{
+	MemoryContext cxt;			/* owns everything below; reset frees core results */
+	MemoryContext tuple_cxt;	/* reset per row */
+	S3dbConn   *conn;
+	S3dbCatalog *cat;
+	const s3f_resource *res;
+	char	   *relname;
+
+	int			ncols;
+	S3dbColumn *cols;			/* needed columns only */
+	bool	   *wanted;			/* per resource attribute */
+	FetchMode	mode;
+	int			batch_size;
+
+	/* direct fetch by id */
+	bool		direct;
+	List	   *id_states;		/* ExprStates */
+	List	   *id_kinds;
+	char	  **ids;			/* palloc'd, sorted, unique */
+	int			nids;
+	int			id_pos;
+
+	/* listing */
+	char	   *prefix;			/* malloc'd "resource=R/data/" */
+	s3s_list	page;			/* current page (malloc'd by the store) */
+	int			page_pos;
+	bool		have_page;
+	bool		list_done;
+
+	/* current batch */
+	s3s_request *reqs;			/* palloc'd array of batch_size + 1 */
+	char	  **batch_ids;		/* palloc'd per batch in batch_cxt */
+	int			nreqs;
+	int			pos;
+	MemoryContext batch_cxt;
+	int64		head_then_get;	/* HEADs that needed a GET */
+	int64		heads;
+
+	/* for EXPLAIN ANALYZE */
+	s3s_stats	stats_start;
+	s3s_stats	stats_end;
+	bool		stats_done;
+	int64		records;
+
+	/* error context */
+	const char *cur_id;
+	const char *cur_col;
+	const char *cur_value;
+} S3dbScanState;
+
+static void release_batch(S3dbScanState *st);
+
+/* Memory context callback: free whatever the core still holds. */
+static void
+scan_release(void *arg)
+{
+	S3dbScanState *st = (S3dbScanState *) arg;
+
+	release_batch(st);
+	if (st->have_page)
+		s3s_list_free(&st->page);
+	st->have_page = false;
+	free(st->prefix);
+	st->prefix = NULL;
+}
+
+static void
+release_batch(S3dbScanState *st)
+{
+	for (int i = 0; i < st->nreqs; i++)
+		s3s_request_reset(&st->reqs[i]);
+	st->nreqs = 0;
+	st->pos = 0;
+	if (st->batch_cxt)
+		MemoryContextReset(st->batch_cxt);
+}
+
+static void
+conversion_error_callback(void *arg)
+{
+	S3dbScanState *st = (S3dbScanState *) arg;
+
+	if (st->cur_col)
+	{
+		if (st->cur_value)
+			errcontext("column \"%s\" of foreign table \"%s\", record \"%s\", value \"%.80s\"",
+					   st->cur_col, st->relname, st->cur_id ? st->cur_id : "?",
+					   st->cur_value);
+		else
+			errcontext("column \"%s\" of foreign table \"%s\", record \"%s\"",
+					   st->cur_col, st->relname, st->cur_id ? st->cur_id : "?");
+	}
+	else if (st->cur_id)
+		errcontext("record \"%s\" of foreign table \"%s\"", st->cur_id, st->relname);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* Evaluate the id expressions: the sorted, de-duplicated ids to fetch. */
+static void
+evaluate_ids(S3dbScanState *st, ExprContext *econtext)
+{
+	ListCell   *lc1,
+			   *lc2;
+	List	   *ids = NIL;
+	MemoryContext old = MemoryContextSwitchTo(st->cxt);
+
+	forboth(lc1, st->id_states, lc2, st->id_kinds)
+	{
+		ExprState  *es = (ExprState *) lfirst(lc1);
+		bool		isnull;
+		Datum		d = ExecEvalExpr(es, econtext, &isnull);
+
+		if (isnull)
+			continue;
+		if (lfirst_int(lc2) == 0)
+			ids = lappend(ids, TextDatumGetCString(d));
+		else
+		{
+			ArrayType  *arr = DatumGetArrayTypeP(d);
+			Datum	   *elems;
+			bool	   *nulls;
+			int			n;
+
+			deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+			for (int i = 0; i < n; i++)
+				if (!nulls[i])
+					ids = lappend(ids, TextDatumGetCString(elems[i]));
+		}
+	}
+
+	st->nids = 0;
+	st->ids = palloc(sizeof(char *) * Max(list_length(ids), 1));
+	foreach(lc1, ids)
+	{
+		char	   *id = (char *) lfirst(lc1);
+
+		/* an id s3db.js could not have written matches nothing */
+		if (s3f_valid_id(id, NULL))
+			st->ids[st->nids++] = id;
+	}
+	qsort(st->ids, st->nids, sizeof(char *), cmp_str);
+	if (st->nids > 1)
+	{
+		int			j = 1;
+
+		for (int i = 1; i < st->nids; i++)
+			if (strcmp(st->ids[i], st->ids[j - 1]) != 0)
+				st->ids[j++] = st->ids[i];
+		st->nids = j;
+	}
+	st->id_pos = 0;
+	MemoryContextSwitchTo(old);
+}
+
+static FetchMode
+choose_fetch_mode(S3dbScanState *st, bool need_content, bool need_meta)
+{
+	bool		any_attr = false;
+
+	for (int i = 0; i < st->res->nattrs; i++)
+		any_attr |= st->wanted[i];
+
+	if (need_content || (any_attr && st->res->behavior == S3F_B_BODY_ONLY))
+		return FETCH_GET;
+	if (!any_attr)
+		return need_meta ? FETCH_HEAD : FETCH_NONE;
+	if (!s3f_behavior_uses_body(st->res->behavior))
+		return FETCH_HEAD;
+	return FETCH_HEAD_THEN_GET;
+}
+
+void
+s3dbBeginForeignScan(ForeignScanState *node, int eflags)
+{
+	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
+	EState	   *estate = node->ss.ps.state;
+	Relation	rel = node->ss.ss_currentRelation;
+	S3dbScanState *st;
+	RangeTblEntry *rte;
+	Oid			userid;
+	char	   *resource = strVal(linitial(fsplan->fdw_private));
+	List	   *attnums = (List *) lsecond(fsplan->fdw_private);
+	MemoryContextCallback *cb;
+	bool		need_content = false;
+	bool		need_meta = false;
+	ListCell   *lc;
+	S3dbTableOptions topts;
+
+	st = palloc0(sizeof(S3dbScanState));
+	node->fdw_state = st;
+	st->cxt = AllocSetContextCreate(estate->es_query_cxt, "s3db_fdw scan",
+									ALLOCSET_DEFAULT_SIZES);
+	st->tuple_cxt = AllocSetContextCreate(st->cxt, "s3db_fdw tuple",
+										  ALLOCSET_DEFAULT_SIZES);
+	st->batch_cxt = AllocSetContextCreate(st->cxt, "s3db_fdw batch",
+										  ALLOCSET_DEFAULT_SIZES);
+	cb = MemoryContextAlloc(st->cxt, sizeof(MemoryContextCallback));
+	cb->func = scan_release;
+	cb->arg = st;
+	MemoryContextRegisterResetCallback(st->cxt, cb);
+
+	st->relname = pstrdup(RelationGetRelationName(rel));
+	rte = exec_rt_fetch(fsplan->scan.scanrelid, estate);
+	userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+	s3db_table_options(RelationGetRelid(rel), &topts);
+
+	st->conn = s3db_get_conn(topts.serverid, userid);
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+
+	st->cat = s3db_catalog_pin(st->conn, st->cxt);
+	st->res = s3db_find_resource(st->cat, resource, st->relname);
+
+	/* needed columns and the attributes they read */
+	st->wanted = MemoryContextAllocZero(st->cxt, sizeof(bool) * Max(st->res->nattrs, 1));
+	st->cols = MemoryContextAllocZero(st->cxt, sizeof(S3dbColumn) * Max(list_length(attnums), 1));
+	foreach(lc, attnums)
+	{
+		MemoryContext old = MemoryContextSwitchTo(st->cxt);
+		S3dbColumn *col = &st->cols[st->ncols++];
+
+		s3db_column_init(col, rel, (AttrNumber) lfirst_int(lc), st->res);
+		MemoryContextSwitchTo(old);
+		if (col->attr_index >= 0)
+			st->wanted[col->attr_index] = true;
+		else if (col->attr_index == S3DB_COL_CONTENT)
+			need_content = true;
+		else if (col->attr_index == S3DB_COL_CONTENT_TYPE)
+			need_meta = true;
+	}
+	st->mode = choose_fetch_mode(st, need_content, need_meta);
+	st->batch_size = Max(16, Min(4 * st->conn->opts.max_inflight, 512));
+	st->reqs = MemoryContextAllocZero(st->cxt, sizeof(s3s_request) * (st->batch_size + 1));
+
+	/* direct fetch by id? */
+	if (fsplan->fdw_exprs != NIL)
+	{
+		st->direct = true;
+		st->id_states = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
+		st->id_kinds = (List *) lthird(fsplan->fdw_private);
+	}
+	st->prefix = s3f_prefix_data(st->res->name);
+
+	s3s_get_stats(st->conn->store, &st->stats_start);
+}
+
+/* Take the next LIST page, synchronously. */
+static void
+list_next_page(S3dbScanState *st, const char *token)
+{
+	s3s_request r;
+
+	s3s_request_init(&r, S3S_OP_LIST, NULL);
+	r.prefix = st->prefix;
+	r.continuation = token;
+	s3db_execute(st->conn, &r, 1);
+	if (r.err.code != S3S_OK)
+	{
+		s3s_error	e = r.err;
+
+		s3s_request_reset(&r);
+		s3db_report(&e, psprintf("could not list resource \"%s\"", st->res->name));
+	}
+	if (st->have_page)
+		s3s_list_free(&st->page);
+	st->page = r.list;
+	memset(&r.list, 0, sizeof(r.list));
+	s3s_request_reset(&r);
+	st->have_page = true;
+	st->page_pos = 0;
+	st->list_done = !st->page.truncated;
+}
+
+/* The record id of a listed key, or NULL for keys that are not records. */
+static char *
+listed_id(S3dbScanState *st, const char *key)
+{
+	size_t		plen = strlen(st->prefix);
+	const char *rest;
+
+	if (strncmp(key, st->prefix, plen) != 0)
+		return NULL;
+	rest = key + plen;
+	if (strncmp(rest, "id=", 3) != 0 || strchr(rest + 3, '/') != NULL || rest[3] == '\0')
+		return NULL;
+	return pstrdup(rest + 3);
+}
+
+static s3s_op
+op_for_mode(FetchMode m)
+{
+	return m == FETCH_GET ? S3S_OP_GET : S3S_OP_HEAD;
+}
+
+/*
+ * Gather the ids of the next batch.  Returns the number of ids, 0 at the
+ * end.  With listing, the next LIST page is fetched when the current one is
+ * used up (the previous batch prefetched it when possible).
+ */
+static int
+next_batch_ids(S3dbScanState *st, bool *prefetch)
+{
+	int			n = 0;
+	MemoryContext old = MemoryContextSwitchTo(st->batch_cxt);
+
+	*prefetch = false;
+	st->batch_ids = palloc(sizeof(char *) * st->batch_size);
+
+	if (st->direct)
+	{
+		while (n < st->batch_size && st->id_pos < st->nids)
+			st->batch_ids[n++] = st->ids[st->id_pos++];
+		MemoryContextSwitchTo(old);
+		return n;
+	}
+
+	while (n < st->batch_size)
+	{
+		char	   *id;
+
+		if (!st->have_page || st->page_pos >= st->page.n)
+		{
+			char	   *token;
+
+			if (st->have_page && st->list_done)
+				break;
+			if (n > 0)
+				break;			/* finish this batch first */
+			token = (st->have_page && st->page.next_token) ? pstrdup(st->page.next_token) : NULL;
+			list_next_page(st, token);
+			continue;
+		}
+		id = listed_id(st, st->page.entries[st->page_pos++].key);
+		if (id)
+			st->batch_ids[n++] = id;
+	}
+	MemoryContextSwitchTo(old);
+	return n;
+}
+
+/* Fetch the objects of a batch (plus GETs of bodies HEAD said we need). */
+static void
+fetch_batch(S3dbScanState *st, int n)
+{
+	int			nget = 0;
+	MemoryContext old = MemoryContextSwitchTo(st->batch_cxt);
+	char	  **keys = palloc(sizeof(char *) * n);
+
+	for (int i = 0; i < n; i++)
+	{
+		char	   *k = s3f_key_data(st->res->name, st->batch_ids[i]);
+
+		keys[i] = pstrdup(k);
+		free(k);
+		s3s_request_init(&st->reqs[i], op_for_mode(st->mode), keys[i]);
+	}
+	st->nreqs = n;
+	s3db_execute(st->conn, st->reqs, n);
+
+	if (st->mode == FETCH_HEAD_THEN_GET)
+	{
+		for (int i = 0; i < n; i++)
+		{
+			s3s_request *r = &st->reqs[i];
+
+			if (r->err.code != S3S_OK)
+				continue;
+			st->heads++;
+			if (s3f_record_needs_body(st->res, &r->obj.meta, r->obj.size,
+									  r->obj.content_type, st->wanted))
+			{
+				s3s_request_reset(r);
+				s3s_request_init(r, S3S_OP_GET, keys[i]);
+				r->user = (void *) 1;
+				nget++;
+			}
+		}
+		if (nget > 0)
+		{
+			/* run only the re-initialised GETs, keeping the HEAD results */
+			s3s_request *gets = palloc(sizeof(s3s_request) * nget);
+			int			j = 0;
+
+			for (int i = 0; i < n; i++)
+				if (st->reqs[i].user)
+					gets[j++] = st->reqs[i];
+			s3db_execute(st->conn, gets, nget);
+			j = 0;
+			for (int i = 0; i < n; i++)
+				if (st->reqs[i].user)
+				{
+					st->reqs[i] = gets[j++];
+					st->reqs[i].user = NULL;
+				}
+			st->head_then_get += nget;
+		}
+		/* most records need their body: stop paying for the HEAD */
+		if (st->heads >= 32 && st->head_then_get * 2 > st->heads)
+			st->mode = FETCH_GET;
+	}
+	MemoryContextSwitchTo(old);
+}
+
+static bool
+fill_batch(S3dbScanState *st)
+{
+	bool		prefetch;
+	int			n;
+
+	release_batch(st);
+	n = next_batch_ids(st, &prefetch);
+	if (n == 0)
+		return false;
+	if (st->mode == FETCH_NONE)
+	{
+		st->nreqs = n;
+		for (int i = 0; i < n; i++)
+			s3s_request_init(&st->reqs[i], S3S_OP_HEAD, NULL);
+	}
+	else
+		fetch_batch(st, n);
+	st->pos = 0;
+	return true;
+}
+
+/* Build the row of one fetched record into the slot. */
+static void
+store_record(S3dbScanState *st, TupleTableSlot *slot, const char *id, s3s_request *r)
+{
+	s3f_record	rec;
+	s3s_error	err;
+	volatile bool have_rec = false;
+	Datum	   *values = slot->tts_values;
+	bool	   *nulls = slot->tts_isnull;
+	ErrorContextCallback errcb;
+
+	memset(&rec, 0, sizeof(rec));
+	st->cur_id = id;
+	st->cur_col = NULL;
+	st->cur_value = NULL;
+	errcb.callback = conversion_error_callback;
+	errcb.arg = st;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+
+	if (st->mode != FETCH_NONE || r->op == S3S_OP_GET || r->op == S3S_OP_HEAD)
+	{
+		if (r->key != NULL)
+		{
+			s3s_error_clear(&err);
+			if (s3f_record_decode(st->res, id, &r->obj.meta, r->obj.body, r->obj.body_len,
+								  r->obj.content_type, st->wanted,
+								  st->conn->opts.passphrase, &rec, &err) != S3S_OK)
+			{
+				s3f_record_free(&rec);
+				s3db_report(&err, psprintf("could not decode record \"%s\" of resource \"%s\"",
+										   id, st->res->name));
+			}
+			have_rec = true;
+		}
+	}
+
+	memset(nulls, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
+	PG_TRY();
+	{
+		for (int c = 0; c < st->ncols; c++)
+		{
+			S3dbColumn *col = &st->cols[c];
+			int			a = col->attnum - 1;
+
+			st->cur_col = col->name;
+			st->cur_value = NULL;
+			if (col->attr_index == S3DB_COL_ID)
+			{
+				st->cur_value = id;
+				values[a] = s3db_text_to_datum(col, id, &nulls[a]);
+			}
+			else if (!have_rec || col->attr_index == S3DB_COL_UNKNOWN)
+				nulls[a] = true;
+			else if (col->attr_index == S3DB_COL_CONTENT)
+			{
+				s3f_val		v;
+
+				memset(&v, 0, sizeof(v));
+				if (rec.has_content || (r->obj.body_len > 0 &&
+										!(r->obj.content_type &&
+										  strstr(r->obj.content_type, "json"))))
+				{
+					v.kind = S3F_BYTES;
+					v.str = (char *) r->obj.body;
+					v.len = r->obj.body_len;
+				}
+				values[a] = s3db_value_to_datum(col, &v, &nulls[a]);
+			}
+			else if (col->attr_index == S3DB_COL_CONTENT_TYPE)
+				values[a] = s3db_text_to_datum(col, rec.has_content ? rec.content_type : NULL,
+											   &nulls[a]);
+			else
+			{
+				const s3f_val *v = &rec.vals[col->attr_index];
+
+				if (v->kind == S3F_STR || v->kind == S3F_NUM || v->kind == S3F_JSON)
+					st->cur_value = v->str;
+				values[a] = s3db_value_to_datum(col, v, &nulls[a]);
+			}
+		}
+	}
+	PG_FINALLY();
+	{
+		s3f_record_free(&rec);
+	}
+	PG_END_TRY();
+
+	error_context_stack = errcb.previous;
+	st->cur_id = NULL;
+	st->cur_col = NULL;
+	ExecStoreVirtualTuple(slot);
+}
+
+TupleTableSlot *
+s3dbIterateForeignScan(ForeignScanState *node)
+{
+	S3dbScanState *st = (S3dbScanState *) node->fdw_state;
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+
+	ExecClearTuple(slot);
+	MemoryContextReset(st->tuple_cxt);
+
+	if (st->direct && st->ids == NULL)
+		evaluate_ids(st, node->ss.ps.ps_ExprContext);
+
+	for (;;)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (st->pos < st->nreqs)
+		{
+			int			i = st->pos++;
+			s3s_request *r = &st->reqs[i];
+			MemoryContext old;
+
+			if (st->mode != FETCH_NONE || r->key != NULL)
+			{
+				if (r->err.code == S3S_ERR_NOT_FOUND)
+					continue;	/* deleted since it was listed, or no such id */
+				if (r->err.code != S3S_OK)
+				{
+					s3s_error	e = r->err;
+
+					s3db_report(&e, psprintf("could not fetch record \"%s\" of resource \"%s\"",
+											 st->batch_ids[i], st->res->name));
+				}
+			}
+			old = MemoryContextSwitchTo(st->tuple_cxt);
+			store_record(st, slot, st->batch_ids[i], r);
+			MemoryContextSwitchTo(old);
+			st->records++;
+			return slot;
+		}
+		if (!fill_batch(st))
+		{
+			s3s_get_stats(st->conn->store, &st->stats_end);
+			st->stats_done = true;
+			return slot;
+		}
+	}
+}
+
+void
+s3dbReScanForeignScan(ForeignScanState *node)
+{
+	S3dbScanState *st = (S3dbScanState *) node->fdw_state;
+
+	release_batch(st);
+	if (st->have_page)
+		s3s_list_free(&st->page);
+	st->have_page = false;
+	st->list_done = false;
+	st->page_pos = 0;
+	st->ids = NULL;				/* parameters may have changed */
+	st->id_pos = 0;
+}
+
+void
+s3dbEndForeignScan(ForeignScanState *node)
+{
+	S3dbScanState *st = (S3dbScanState *) node->fdw_state;
+
+	if (st == NULL)
+		return;
+	if (!st->stats_done && st->conn)
+		s3s_get_stats(st->conn->store, &st->stats_end);
+	st->stats_done = true;
+	/* keep the state for EXPLAIN ANALYZE; the context goes with the query */
+	release_batch(st);
+}
+
+void
+s3dbExplainForeignScan(ForeignScanState *node, ExplainState *es)
+{
+	S3dbScanState *st = (S3dbScanState *) node->fdw_state;
+	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
+	char	   *resource = strVal(linitial(fsplan->fdw_private));
+
+	ExplainPropertyText("S3 Resource", resource, es);
+	if (fsplan->fdw_exprs != NIL)
+		ExplainPropertyText("S3 Access", "direct fetch by id", es);
+	else
+		ExplainPropertyText("S3 Access", psprintf("LIST resource=%s/data/", resource), es);
+
+	if (st && st->res)
+		ExplainPropertyText("S3 Fetch", fetch_mode_names[st->mode], es);
+
+	if (es->analyze && st && st->stats_done)
+	{
+		s3s_stats  *a = &st->stats_start;
+		s3s_stats  *b = &st->stats_end;
+
+		ExplainPropertyInteger("S3 LIST Requests", NULL,
+							   b->requests[S3S_OP_LIST] - a->requests[S3S_OP_LIST], es);
+		ExplainPropertyInteger("S3 HEAD Requests", NULL,
+							   b->requests[S3S_OP_HEAD] - a->requests[S3S_OP_HEAD], es);
+		ExplainPropertyInteger("S3 GET Requests", NULL,
+							   b->requests[S3S_OP_GET] - a->requests[S3S_OP_GET], es);
+		if (es->verbose)
+		{
+			ExplainPropertyInteger("S3 Retries", NULL, b->retries - a->retries, es);
+			ExplainPropertyInteger("S3 Bytes In", "bytes", b->bytes_in - a->bytes_in, es);
+		}
+	}
+}

@@ -1,0 +1,50 @@
+# Shell helpers for the s3db_fdw test scripts (sourced, not run).
+#
+# A scratch PostgreSQL cluster: owned by the unprivileged "postgres" user
+# (initdb refuses root), trust authentication on a Unix socket in the
+# scratch directory, a free loopback port.  Everything lives under
+# $S3DB_WORK and goes away with it.
+
+PGBIN=${PGBIN:-$(pg_config --bindir)}
+PGUSER_OS=${PGUSER_OS:-postgres}
+
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then runuser -u "$PGUSER_OS" -- "$@"; else "$@"; fi
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# make_work DIR: a scratch directory the server user can read and write
+make_work() {
+  mkdir -p "$1"
+  chmod 0777 "$1"
+  if [ "$(id -u)" = 0 ]; then chown "$PGUSER_OS" "$1"; fi
+}
+
+# pg_start DIR [postgresql.conf lines...]: initdb + start; exports PGHOST/PGPORT/PGUSER
+pg_start() {
+  local dir=$1; shift
+  make_work "$dir"
+  as_pg "$PGBIN/initdb" -D "$dir/data" -U postgres --auth=trust --no-sync -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
+    || { cat "$dir/initdb.log"; return 1; }
+  local port; port=$(free_port)
+  {
+    echo "port = $port"
+    echo "listen_addresses = ''"
+    echo "unix_socket_directories = '$dir'"
+    echo "fsync = off"
+    echo "timezone = 'UTC'"
+    echo "log_min_messages = warning"
+    for l in "$@"; do echo "$l"; done
+  } | as_pg tee -a "$dir/data/postgresql.conf" >/dev/null
+  as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null \
+    || { cat "$dir/server.log"; return 1; }
+  export PGHOST=$dir PGPORT=$port PGUSER=postgres PGDATABASE=postgres
+}
+
+pg_stop() {
+  local dir=$1
+  [ -d "$dir/data" ] && as_pg "$PGBIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+}

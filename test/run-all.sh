@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The whole s3db_fdw test suite, on a fresh Debian 12 machine as root:
+#
+#   test/run-all.sh
+#
+# Installs what is missing, builds and installs the extension, starts an S3
+# test server (s3rver behind a SigV4-verifying proxy) and a scratch
+# PostgreSQL cluster on free loopback ports, runs every suite against both
+# the file:// store and the S3 server, stops everything, pass or fail, and
+# ends with one line "N passed, M failed" counting the suites.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+TOP=$PWD
+. test/lib.sh
+
+SKIP_SETUP=${SKIP_SETUP:-0}
+if [ "$SKIP_SETUP" != 1 ]; then
+  tools/setup-deps.sh || exit 1
+  test/s3/setup.sh || exit 1
+  test/interop/setup.sh || exit 1
+fi
+
+WORK=$(mktemp -d /tmp/s3db_fdw_test.XXXXXX)
+make_work "$WORK"
+cleanup() {
+  pg_stop "$WORK/pg"
+  test/s3/stop.sh "$WORK/s3" >/dev/null 2>&1 || true
+  [ "${KEEP_WORK:-0}" = 1 ] || rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+passed=0; failed=0; failures=()
+stage() {  # stage NAME COMMAND...
+  local name=$1; shift
+  echo "=== $name"
+  local t0=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1)); echo "=== $name: ok ($((SECONDS - t0)) s)"
+  else
+    failed=$((failed + 1)); failures+=("$name"); echo "=== $name: FAILED ($((SECONDS - t0)) s)"
+  fi
+}
+
+build() {
+  make -s -j2 >/dev/null && make -s install >/dev/null
+}
+stage "build and install" build || true
+if [ "$failed" -gt 0 ]; then echo "0 passed, 1 failed"; exit 1; fi
+
+# the S3 test server
+test/s3/start.sh "$WORK/s3" || { echo "could not start the S3 test server"; echo "$passed passed, $((failed + 1)) failed"; exit 1; }
+. "$WORK/s3/env"
+export S3DB_TEST_S3_URL
+
+stage "unit tests (src/, file:// memory:// and S3)" make -s unit
+
+pg_start "$WORK/pg" || { echo "could not start PostgreSQL"; echo "$passed passed, $((failed + 1)) failed"; exit 1; }
+
+# fixtures readable by the server user, and the same fixtures on S3
+cp -r test/fixtures "$WORK/fixtures"
+chown -R "$PGUSER_OS" "$WORK/fixtures" 2>/dev/null || true
+S3BASE=${S3DB_TEST_S3_URL%/}
+upload_fixtures() {
+  for f in store broken corrupt; do
+    node test/fixtures/upload.mjs "$WORK/fixtures/$f" "$S3BASE/regress/$f" || return 1
+  done
+}
+stage "upload fixtures to S3" upload_fixtures
+
+PG_REGRESS=$(dirname "$(pg_config --pgxs)")/../test/regress/pg_regress
+REGRESS_TESTS=$(ls sql/*.sql | grep -v -- '--' | sed 's,sql/,,;s,\.sql$,,' | sort)
+regress() {  # regress LABEL FIXTURE_BASE
+  local label=$1 base=$2
+  mkdir -p "$WORK/regress-$label"
+  S3DB_FIXTURE_URL="$base/store" S3DB_BROKEN_URL="$base/broken" S3DB_CORRUPT_URL="$base/corrupt" \
+    "$PG_REGRESS" --inputdir=. --outputdir="$WORK/regress-$label" --bindir="$PGBIN" \
+      --load-extension=s3db_fdw --dbname=contrib_regression_$label $REGRESS_TESTS
+  local rc=$?
+  if [ $rc -ne 0 ] && [ -f "$WORK/regress-$label/regression.diffs" ]; then
+    cat "$WORK/regress-$label/regression.diffs"
+  fi
+  return $rc
+}
+stage "pg_regress on file://" regress file "file://$WORK/fixtures"
+stage "pg_regress on S3" regress s3 "$S3BASE/regress"
+
+if [ -x test/interop/run.sh ]; then
+  stage "interop with s3db.js on file://" test/interop/run.sh file "$WORK/interop-file"
+  stage "interop with s3db.js on S3" test/interop/run.sh s3 "$WORK/interop-s3"
+fi
+
+sigfail=$WORK/s3/signature-failures.log
+check_signatures() {
+  if [ -s "$sigfail" ]; then echo "requests with bad signatures:"; cat "$sigfail"; return 1; fi
+}
+stage "every S3 request correctly signed" check_signatures
+
+echo
+[ ${#failures[@]} -gt 0 ] && printf 'failed: %s\n' "${failures[@]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
