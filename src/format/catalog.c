@@ -25,11 +25,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/evp.h>
-
 #include "format/catalog_int.h"
-
-#define MAX_INDEX 0x7fffffff
 
 static const char *const behavior_names[] = {
 	"user-managed", "body-overflow", "body-only", "truncate-data", "enforce-limits"
@@ -57,49 +53,6 @@ behavior_parse(const char *s, s3f_behavior *out)
 	return false;
 }
 
-/* ---- small helpers ---- */
-
-static json_object *
-member(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-
-	if (json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, key, &v))
-		return v;
-	return NULL;
-}
-
-static bool
-is_plain_object(json_object *o)
-{
-	return json_object_is_type(o, json_type_object);
-}
-
-/* an integral JSON number in [0, MAX_INDEX] */
-static bool
-json_index(json_object *o, long *out)
-{
-	if (json_object_is_type(o, json_type_int))
-	{
-		int64_t		v = json_object_get_int64(o);
-
-		if (v < 0 || v > MAX_INDEX)
-			return false;
-		*out = (long) v;
-		return true;
-	}
-	if (json_object_is_type(o, json_type_double))
-	{
-		double		d = json_object_get_double(o);
-
-		if (!(d >= 0 && d <= MAX_INDEX) || d != (double) (long) d)
-			return false;
-		*out = (long) d;
-		return true;
-	}
-	return false;
-}
-
 /* String(v) for a scalar, NULL for anything else */
 static char *
 scalar_text(json_object *o)
@@ -112,260 +65,8 @@ scalar_text(json_object *o)
 	return NULL;
 }
 
-static void
-plugin_hash_key(const char *plugin, const char *attr, char out[8])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	size_t		lp = strlen(plugin),
-				la = strlen(attr);
-	char	   *in = malloc(lp + la + 2);
-	char		b62[16],
-				pad[40];
-	size_t		n;
-	int			i;
-
-	memset(md, 0, sizeof(md));
-	if (in)
-	{
-		memcpy(in, plugin, lp);
-		in[lp] = ':';
-		memcpy(in + lp + 1, attr, la + 1);
-		EVP_Digest(in, lp + la + 1, md, &mdlen, EVP_sha256(), NULL);
-		free(in);
-	}
-	s3f_int_base62(((unsigned long) md[0] << 24) | ((unsigned long) md[1] << 16) |
-				   ((unsigned long) md[2] << 8) | md[3], b62);
-	n = strlen(b62);
-	snprintf(pad, sizeof(pad), "%s%s", n >= 3 ? "" : (n == 2 ? "0" : "00"), b62);
-	out[0] = 'p';
-	for (i = 0; i < 3; i++)
-	{
-		char		c = pad[i];
-
-		out[1 + i] = (c >= 'A' && c <= 'Z') ? (char) (c - 'A' + 'a') : c;
-	}
-	out[4] = '\0';
-}
-
-/* ---- keys ---- */
-
-typedef struct keyset
-{
-	char	  **k;
-	int			n;
-	int			cap;
-} keyset;
-
-static bool
-keyset_has(const keyset *s, const char *k)
-{
-	int			i;
-
-	for (i = 0; i < s->n; i++)
-		if (strcmp(s->k[i], k) == 0)
-			return true;
-	return false;
-}
-
-static bool
-keyset_add(keyset *s, const char *k)
-{
-	if (s->n == s->cap)
-	{
-		int			cap = s->cap ? s->cap * 2 : 16;
-		char	  **p = realloc(s->k, cap * sizeof(char *));
-
-		if (p == NULL)
-			return false;
-		s->k = p;
-		s->cap = cap;
-	}
-	if ((s->k[s->n] = strdup(k)) == NULL)
-		return false;
-	s->n++;
-	return true;
-}
-
-static void
-keyset_free(keyset *s)
-{
-	int			i;
-
-	for (i = 0; i < s->n; i++)
-		free(s->k[i]);
-	free(s->k);
-}
-
 #define FAIL(...) do { s3s_error_set(err, S3S_ERR_FORMAT, "parse", "s3db.json", __VA_ARGS__); goto fail; } while (0)
 #define OOM() do { s3s_error_set(err, S3S_ERR_NOMEM, "parse", "s3db.json", "out of memory"); goto fail; } while (0)
-
-/*
- * Assign a short key to every map path (keys[i] parallel to mp) and fill
- * the resource's registry view (burned, next_index).
- */
-static bool
-assign_keys(s3f_resource *r, json_object *res, json_object *ver,
-			s3f_mappath *mp, int nmp, char **keys, s3s_error *err)
-{
-	json_object *reg = member(res, "schemaRegistry"),
-			   *mapping = member(reg, "mapping"),
-			   *burned = member(reg, "burned"),
-			   *legacy = member(ver, "map"),
-			   *preg = member(res, "pluginSchemaRegistry"),
-			   *v;
-	long		next = 0,
-				maxidx = -1,
-				idx;
-	keyset		used = {0};
-	int			i;
-	char		buf[16];
-
-	if (!is_plain_object(mapping))
-		mapping = NULL;
-	if (!is_plain_object(legacy))
-		legacy = NULL;
-	if (!is_plain_object(preg))
-		preg = NULL;
-
-	if (mapping)
-	{
-		json_object_object_foreach(mapping, attr, iv)
-		{
-			if (!json_index(iv, &idx))
-				FAIL("resource \"%s\": schemaRegistry index of \"%.100s\" is not a non-negative integer",
-					 r->name, attr);
-			if (idx > maxidx)
-				maxidx = idx;
-		}
-	}
-	if (json_object_is_type(burned, json_type_array))
-	{
-		size_t		nb = json_object_array_length(burned),
-					j;
-
-		r->burned = calloc(nb ? nb : 1, sizeof(s3f_burned));
-		if (r->burned == NULL)
-			OOM();
-		for (j = 0; j < nb; j++)
-		{
-			json_object *e = json_object_array_get_idx(burned, j);
-			json_object *ai = member(e, "attribute");
-
-			if (!json_index(member(e, "index"), &idx))
-				continue;
-			if (idx > maxidx)
-				maxidx = idx;
-			s3f_int_base36((unsigned long long) idx, buf);
-			r->burned[r->nburned].key = strdup(buf);
-			r->burned[r->nburned].attribute =
-				json_object_is_type(ai, json_type_string) ? strdup(json_object_get_string(ai)) : strdup("");
-			r->nburned++;
-			if (!r->burned[r->nburned - 1].key || !r->burned[r->nburned - 1].attribute)
-				OOM();
-		}
-	}
-	if (json_index(member(reg, "nextIndex"), &idx))
-		next = idx;
-	if (next <= maxidx)
-		next = maxidx + 1;
-
-	/* plugin keys already taken, across plugins, burned ones included */
-	if (preg)
-	{
-		json_object_object_foreach(preg, pname, pr)
-		{
-			json_object *pm = member(pr, "mapping"),
-					   *pb = member(pr, "burned");
-
-			(void) pname;
-			if (is_plain_object(pm))
-			{
-				json_object_object_foreach(pm, a, k)
-				{
-					(void) a;
-					if (json_object_is_type(k, json_type_string) &&
-						!keyset_add(&used, json_object_get_string(k)))
-						OOM();
-				}
-			}
-			if (json_object_is_type(pb, json_type_array))
-			{
-				size_t		j;
-
-				for (j = 0; j < json_object_array_length(pb); j++)
-				{
-					json_object *k = member(json_object_array_get_idx(pb, j), "key");
-
-					if (json_object_is_type(k, json_type_string) &&
-						!keyset_add(&used, json_object_get_string(k)))
-						OOM();
-				}
-			}
-		}
-	}
-
-	for (i = 0; i < nmp; i++)
-	{
-		const char *path = mp[i].path;
-
-		if (mp[i].plugin)
-		{
-			json_object *pk = member(member(member(preg, mp[i].plugin), "mapping"), path);
-			char		base[8],
-						cand[32];
-			int			counter = 1;
-
-			if (json_object_is_type(pk, json_type_string) && json_object_get_string_len(pk) > 0)
-			{
-				keys[i] = strdup(json_object_get_string(pk));
-				if (keys[i] == NULL)
-					OOM();
-				continue;
-			}
-			plugin_hash_key(mp[i].plugin, path, base);
-			snprintf(cand, sizeof(cand), "%s", base);
-			while (keyset_has(&used, cand))
-				snprintf(cand, sizeof(cand), "%s%d", base, counter++);
-			if (!keyset_add(&used, cand) || (keys[i] = strdup(cand)) == NULL)
-				OOM();
-			continue;
-		}
-		if (legacy && (v = member(legacy, path)) != NULL)
-		{
-			const char *s = json_object_get_string(v);
-			size_t		j;
-
-			if (!json_object_is_type(v, json_type_string) || s[0] == '\0')
-				FAIL("resource \"%s\": schema map contains non-base36 keys", r->name);
-			for (j = 0; s[j]; j++)
-				if (!((s[j] >= '0' && s[j] <= '9') || (s[j] >= 'a' && s[j] <= 'z')))
-					FAIL("resource \"%s\": schema map contains non-base36 keys", r->name);
-			keys[i] = strdup(s);
-		}
-		else if (mapping && (v = member(mapping, path)) != NULL && json_index(v, &idx))
-		{
-			s3f_int_base36((unsigned long long) idx, buf);
-			keys[i] = strdup(buf);
-		}
-		else
-		{
-			if (next > MAX_INDEX)
-				FAIL("resource \"%s\": schemaRegistry is full", r->name);
-			s3f_int_base36((unsigned long long) next++, buf);
-			keys[i] = strdup(buf);
-		}
-		if (keys[i] == NULL)
-			OOM();
-	}
-	r->next_index = (int) next;
-	keyset_free(&used);
-	return true;
-
-fail:
-	keyset_free(&used);
-	return false;
-}
 
 /* ---- partitions ---- */
 
@@ -390,14 +91,14 @@ parse_partitions(s3f_resource *r, json_object *parts, s3s_error *err)
 		OOM();
 	for (i = 0; i < n; i++)
 	{
-		json_object *fields = member(m[i].val, "fields");
+		json_object *fields = s3f_jmember(m[i].val, "fields");
 		s3f_partition *p;
 		s3f_member *fm = NULL;
 		int			nf,
 					j;
 		char	  **names;
 
-		if (!is_plain_object(fields) || json_object_object_length(fields) == 0)
+		if (!s3f_is_object(fields) || json_object_object_length(fields) == 0)
 			continue;			/* nothing to key on; s3db.js writes no refs */
 		nf = s3f_js_members(fields, &fm);
 		if (nf <= 0)
@@ -423,7 +124,7 @@ parse_partitions(s3f_resource *r, json_object *parts, s3s_error *err)
 		qsort(names, nf, sizeof(char *), icu_sort_fields);
 		for (j = 0; j < nf; j++)
 		{
-			json_object *rule = member(fields, names[j]);
+			json_object *rule = s3f_jmember(fields, names[j]);
 
 			p->fields[j] = strdup(names[j]);
 			p->rules[j] = json_object_is_type(rule, json_type_string)
@@ -492,8 +193,8 @@ resource_free(s3f_resource *r)
 static int
 parse_resource(const char *name, json_object *res, s3f_resource *r, s3s_error *err)
 {
-	json_object *versions = member(res, "versions"),
-			   *cv = member(res, "currentVersion"),
+	json_object *versions = s3f_jmember(res, "versions"),
+			   *cv = s3f_jmember(res, "currentVersion"),
 			   *ver = NULL,
 			   *attrs,
 			   *v,
@@ -507,12 +208,12 @@ parse_resource(const char *name, json_object *res, s3f_resource *r, s3s_error *e
 	char	   *vparts_json = NULL;
 
 	memset(r, 0, sizeof(*r));
-	if (!is_plain_object(res))
+	if (!s3f_is_object(res))
 		return 0;
 	if ((r->name = strdup(name)) == NULL)
 		OOM();
 
-	if (!is_plain_object(versions))
+	if (!s3f_is_object(versions))
 		versions = NULL;
 	nv = s3f_js_members(versions, &vm);
 	if (nv < 0)
@@ -522,7 +223,7 @@ parse_resource(const char *name, json_object *res, s3f_resource *r, s3s_error *e
 	r->current_version = strdup(cv && s3f_js_truthy(cv) ? json_object_get_string(cv) : "v1");
 	if (r->current_version == NULL)
 		OOM();
-	ver = member(versions, r->current_version);
+	ver = s3f_jmember(versions, r->current_version);
 	if (ver == NULL && nv > 0)
 	{
 		free(r->current_version);
@@ -530,8 +231,8 @@ parse_resource(const char *name, json_object *res, s3f_resource *r, s3s_error *e
 			OOM();
 		ver = vm[0].val;
 	}
-	attrs = member(ver, "attributes");
-	if (!is_plain_object(ver) || !is_plain_object(attrs))
+	attrs = s3f_jmember(ver, "attributes");
+	if (!s3f_is_object(ver) || !s3f_is_object(attrs))
 	{
 		free(vm);
 		resource_free(r);
@@ -551,20 +252,20 @@ parse_resource(const char *name, json_object *res, s3f_resource *r, s3s_error *e
 
 	/* behavior and flags of the current version */
 	r->behavior = S3F_B_USER_MANAGED;
-	v = member(ver, "behavior");
+	v = s3f_jmember(ver, "behavior");
 	if (v && s3f_js_truthy(v) &&
 		(!json_object_is_type(v, json_type_string) ||
 		 !behavior_parse(json_object_get_string(v), &r->behavior)))
 		FAIL("resource \"%s\": unknown behavior \"%.64s\"", name, json_object_get_string(v));
-	r->timestamps = s3f_js_truthy(member(ver, "timestamps"));
-	v = member(ver, "paranoid");
+	r->timestamps = s3f_js_truthy(s3f_jmember(ver, "timestamps"));
+	v = s3f_jmember(ver, "paranoid");
 	r->paranoid = v ? s3f_js_truthy(v) : true;
 	r->id_size = 22;
 	{
 		long		n;
 
-		v = member(ver, "idGenerator");
-		if (v && !json_object_is_type(v, json_type_string) && json_index(v, &n) && n >= 1)
+		v = s3f_jmember(ver, "idGenerator");
+		if (v && !json_object_is_type(v, json_type_string) && s3f_json_index(v, &n) && n >= 1)
 		{
 			r->id_size = n > 1024 ? 1024 : (int) n;
 			r->id_generator = strdup("default");
@@ -573,7 +274,7 @@ parse_resource(const char *name, json_object *res, s3f_resource *r, s3s_error *e
 			r->id_generator = strdup(json_object_get_string(v));
 		else
 			r->id_generator = strdup("default");
-		if (json_index(member(ver, "idSize"), &n) && n >= 1)
+		if (s3f_json_index(s3f_jmember(ver, "idSize"), &n) && n >= 1)
 			r->id_size = n > 1024 ? 1024 : (int) n;
 		if (r->id_generator == NULL)
 			OOM();
@@ -589,7 +290,7 @@ parse_resource(const char *name, json_object *res, s3f_resource *r, s3s_error *e
 	keys = calloc(nmp ? nmp : 1, sizeof(char *));
 	if (keys == NULL)
 		OOM();
-	if (!assign_keys(r, res, ver, mp, nmp, keys, err))
+	if (!s3f_assign_keys(r, res, ver, mp, nmp, keys, err))
 		goto fail;
 	for (i = 0; i < r->nattrs; i++)
 	{
@@ -605,21 +306,21 @@ parse_resource(const char *name, json_object *res, s3f_resource *r, s3s_error *e
 	}
 
 	/* partitions: the resource's, else the current version's */
-	parts = member(res, "partitions");
-	if (!is_plain_object(parts))
-		parts = member(ver, "partitions");
-	if (is_plain_object(parts) && !parse_partitions(r, parts, err))
+	parts = s3f_jmember(res, "partitions");
+	if (!s3f_is_object(parts))
+		parts = s3f_jmember(ver, "partitions");
+	if (s3f_is_object(parts) && !parse_partitions(r, parts, err))
 		goto fail;
 
 	/* the hash: as stored, else computed */
-	v = member(ver, "hash");
+	v = s3f_jmember(ver, "hash");
 	if (json_object_is_type(v, json_type_string))
 		r->hash = strdup(json_object_get_string(v));
 	else
 	{
-		json_object *vp = member(ver, "partitions");
+		json_object *vp = s3f_jmember(ver, "partitions");
 
-		if (is_plain_object(vp) && (vparts_json = s3f_json_text(vp)) == NULL)
+		if (s3f_is_object(vp) && (vparts_json = s3f_json_text(vp)) == NULL)
 			OOM();
 		r->hash = s3f_definition_hash(r->attributes_json, s3f_behavior_name(r->behavior),
 									  vparts_json, r->timestamps);
@@ -674,16 +375,16 @@ s3f_catalog_parse(const char *text, size_t len, s3s_error *err)
 		json_object_put(root);
 		OOM();
 	}
-	if (!is_plain_object(root))
+	if (!s3f_is_object(root))
 	{
 		json_object_put(root);
 		FAIL("s3db.json is not a json object");
 	}
-	v = member(root, "version");
+	v = s3f_jmember(root, "version");
 	c->version = scalar_text(v);
 	if (c->version == NULL)
 		c->version = strdup("1");
-	v = member(root, "s3dbVersion");
+	v = s3f_jmember(root, "s3dbVersion");
 	c->s3db_version = scalar_text(v);
 	if (c->s3db_version == NULL)
 		c->s3db_version = strdup("");
@@ -693,9 +394,9 @@ s3f_catalog_parse(const char *text, size_t len, s3s_error *err)
 		OOM();
 	}
 
-	resources = member(root, "resources");
+	resources = s3f_jmember(root, "resources");
 	if (resources != NULL && !json_object_is_type(resources, json_type_null) &&
-		!is_plain_object(resources))
+		!s3f_is_object(resources))
 	{
 		json_object_put(root);
 		FAIL("s3db.json: \"resources\" is not an object");

@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <json-c/json.h>
 
@@ -99,5 +100,58 @@ extern void s3f_stable_json(s3f_sb *sb, json_object *o);
 /* base36/base62 of a non-negative integer into buf (at least 16 bytes). */
 extern void s3f_int_base36(unsigned long long v, char *buf);
 extern void s3f_int_base62(unsigned long long v, char *buf);
+
+/* ---- JSON member access shared by catalog.c and registry.c ---- */
+
+#define S3F_MAX_INDEX 0x7fffffff
+
+/* obj[key] when obj is an object and has it, else NULL */
+static inline json_object *
+s3f_jmember(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	if (json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, key, &v))
+		return v;
+	return NULL;
+}
+
+static inline bool
+s3f_is_object(json_object *o)
+{
+	return json_object_is_type(o, json_type_object);
+}
+
+/* an integral JSON number in [0, S3F_MAX_INDEX] */
+static inline bool
+s3f_json_index(json_object *o, long *out)
+{
+	if (json_object_is_type(o, json_type_int))
+	{
+		int64_t		v = json_object_get_int64(o);
+
+		if (v < 0 || v > S3F_MAX_INDEX)
+			return false;
+		*out = (long) v;
+		return true;
+	}
+	if (json_object_is_type(o, json_type_double))
+	{
+		double		d = json_object_get_double(o);
+
+		if (!(d >= 0 && d <= S3F_MAX_INDEX) || d != (double) (long) d)
+			return false;
+		*out = (long) d;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Assign a short key to every map path (keys[i] parallel to mp) from the
+ * resource's registries; fills r->burned, r->nburned and r->next_index.
+ */
+extern bool s3f_assign_keys(s3f_resource *r, json_object *res, json_object *ver,
+							s3f_mappath *mp, int nmp, char **keys, s3s_error *err);
 
 #endif							/* S3DB_CATALOG_INT_H */
