@@ -32,6 +32,10 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# src/store and src/format are plain C11, not PostgreSQL code: they may
+# declare variables where they are first used.
+$(CORE_SRCS:.c=.o): CFLAGS += -Wno-declaration-after-statement
+
 # ---- C unit tests of src/ (no PostgreSQL) ----
 UNIT_CC      ?= $(CC)
 UNIT_CFLAGS  ?= -g -O1 -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror

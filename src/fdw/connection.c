@@ -365,9 +365,12 @@ s3db_report(const s3s_error *err, const char *what)
 	const char *hint = hint_for(err);
 
 	initStringInfo(&detail);
-	if (err->op[0])
+	/* decoding errors name record and field in the message already */
+	if (err->code == S3S_ERR_FORMAT)
+		;
+	else if (err->op[0])
 		appendStringInfo(&detail, "Operation %s", err->op);
-	if (err->key[0])
+	if (err->key[0] && err->code != S3S_ERR_FORMAT)
 		appendStringInfo(&detail, "%s\"%s\"", detail.len ? " on " : "Key ", err->key);
 	if (err->http_status)
 		appendStringInfo(&detail, "%sHTTP status %d", detail.len ? ", " : "", err->http_status);

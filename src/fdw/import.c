@@ -123,6 +123,7 @@ s3dbImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 		const s3f_resource *res = &cat->cat->res[i];
 		StringInfoData buf;
 		bool		has_id_attr = false;
+		List	   *emitted = NIL;
 
 		if (!wanted_table(stmt, res->name))
 			continue;
@@ -132,18 +133,26 @@ s3dbImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 						 quote_identifier(stmt->local_schema),
 						 quote_identifier(res->name));
 
+		/*
+		 * Top-level attributes in definition order: leaves come in that order
+		 * and a nested object takes the place of its first leaf.
+		 */
 		for (int a = 0; a < res->nattrs; a++)
 		{
-			const s3f_attr *attr = &res->attrs[a];
+			const char *path = res->attrs[a].path;
+			const char *dot = strchr(path, '.');
+			char	   *top = dot ? pnstrdup(path, dot - path) : pstrdup(path);
+			const s3f_attr *attr = s3f_resource_attr(res, top);
 
-			if (attr->depth != 0)
+			if (attr == NULL || list_member(emitted, makeString(top)))
 				continue;
-			if (strcmp(attr->path, "id") == 0)
+			emitted = lappend(emitted, makeString(top));
+			if (strcmp(top, "id") == 0)
 			{
 				has_id_attr = true;
 				continue;
 			}
-			appendStringInfo(&buf, ",\n  %s %s", quote_identifier(attr->path),
+			appendStringInfo(&buf, ",\n  %s %s", quote_identifier(top),
 							 s3db_sql_type_for(attr));
 		}
 		(void) has_id_attr;

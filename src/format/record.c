@@ -341,23 +341,29 @@ collect_meta(dctx *c, const s3s_meta *meta, s3f_record *out)
 	return !c->oom;
 }
 
-static void
-collect_body(dctx *c, const unsigned char *body, size_t body_len)
+/*
+ * Merge the members of a JSON body.  Returns false, with *why set, when the
+ * body looks like a JSON object but does not parse: the fields it should
+ * carry would otherwise vanish without a word.
+ */
+static bool
+collect_body(dctx *c, const unsigned char *body, size_t body_len, const char **why)
 {
 	json_object *o;
-	const char *why;
 	size_t		p = 0;
 
 	while (p < body_len && (body[p] == ' ' || body[p] == '\n' || body[p] == '\r' ||
 							body[p] == '\t'))
 		p++;
 	if (p == body_len || body[p] != '{')
-		return;					/* empty, or binary content */
-	o = s3f_json_parse((const char *) body, body_len, &why);
+		return true;			/* empty, or binary content */
+	o = s3f_json_parse((const char *) body, body_len, why);
 	if (o == NULL || !json_object_is_type(o, json_type_object))
 	{
 		json_object_put(o);
-		return;					/* not JSON: content, not fields */
+		if (*why == NULL)
+			*why = "not a JSON object";
+		return false;
 	}
 	json_object_object_foreach(o, name, v)
 	{
@@ -379,6 +385,7 @@ collect_body(dctx *c, const unsigned char *body, size_t body_len)
 			put_full(c, i, v, 0);
 	}
 	json_object_put(o);
+	return true;
 }
 
 /* ---- decoding and assembling ---- */
@@ -595,7 +602,17 @@ s3f_record_decode(const s3f_resource *res, const char *id,
 		out->content_length = (int64_t) body_len;
 
 	if (body && body_len > 0 && !out->has_content && s3f_behavior_uses_body(res->behavior))
-		collect_body(&c, body, body_len);
+	{
+		const char *why = NULL;
+
+		if (!collect_body(&c, body, body_len, &why) && !c.oom)
+		{
+			s3s_error_set(err, S3S_ERR_FORMAT, "decode", out->id,
+						  "the JSON body of the record is malformed: %s", why);
+			rc = S3S_ERR_FORMAT;
+			goto done;
+		}
+	}
 	if (c.oom)
 		goto oom;
 
