@@ -97,6 +97,8 @@ s3s_code_name(s3s_code code)
 			return "malformed data";
 		case S3S_ERR_NOMEM:
 			return "out of memory";
+		case S3S_ERR_CONSTRAINT:
+			return "constraint violated";
 	}
 	return "unknown error";
 }
