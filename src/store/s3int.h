@@ -95,4 +95,8 @@ extern bool s3r_complete(s3_xfer *x, CURLcode cc);
 /* Free what one attempt allocated (easy handle, headers, reply). */
 extern void s3r_release(s3_xfer *x);
 
+/* s3resp.c: curl callbacks collecting the reply's headers and body */
+extern size_t s3r_on_header(char *buf, size_t size, size_t nitems, void *ud);
+extern size_t s3r_on_write(char *data, size_t size, size_t nitems, void *ud);
+
 #endif							/* S3DB_S3INT_H */

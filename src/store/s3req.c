@@ -219,9 +219,6 @@ on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
 	return s3s_cancelled(x->st) ? 1 : 0;
 }
 
-extern size_t s3r_on_header(char *buf, size_t size, size_t nitems, void *ud);
-extern size_t s3r_on_write(char *data, size_t size, size_t nitems, void *ud);
-
 static bool
 fail(s3_xfer *x, s3s_code code, const char *msg)
 {

@@ -52,9 +52,6 @@ set_str(s3_xfer *x, char **dst, const char *v, size_t n)
 		x->hdr_nomem = true;
 }
 
-size_t		s3r_on_header(char *buf, size_t size, size_t nitems, void *ud);
-size_t		s3r_on_write(char *data, size_t size, size_t nitems, void *ud);
-
 size_t
 s3r_on_header(char *buf, size_t size, size_t nitems, void *ud)
 {

@@ -455,6 +455,16 @@ main(void)
 	fake_stop(&f);
 	s3s_request_reset(&r);
 
+	/* reserved characters and UTF-8 in keys are encoded once on the wire */
+	s3s_request_init(&r, S3S_OP_DELETE, "id=a b+c%\xc3\xa9~");
+	run(&f, put_ok, 1, 5, 5000, &r);
+	CHECK_INTEQ(r.err.code, S3S_OK);
+	CHECK(has(f.rec[0], "DELETE /bkt/pfx/id%3Da%20b%2Bc%25%C3%A9~ HTTP/1.1"));
+	fake_stop(&f);
+	s3s_request_reset(&r);
+
+	s3s_request_init(&r, S3S_OP_PUT, "k");
+	r.meta = &meta;
 	s3s_meta_add(&meta, "evil", "x\r\nX-Injected: 1");
 	run(&f, put_ok, 1, 5, 5000, &r);
 	CHECK_INTEQ(r.err.code, S3S_ERR_INVALID);
