@@ -56,6 +56,7 @@ AUTH_RE = re.compile(
 CREDENTIALS = Credentials(ACCESS_KEY, SECRET_KEY)
 UPSTREAM_PORT = 0
 FAILURE_LOG = None
+TRACE_LOG = None  # --trace FILE: one line per request, for debugging
 LOG_LOCK = threading.Lock()
 
 # per-key write locks: check-and-write of conditional PUTs must not
@@ -112,6 +113,10 @@ def expected_signature(method, path, query, headers, signed_names, amz_date,
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "sigv4proxy"
+
+    def send_response_only(self, code, message=None):
+        self._status = code
+        super().send_response_only(code, message)
 
     def log_message(self, fmt, *args):  # quiet
         pass
@@ -323,8 +328,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return True
 
     def dispatch(self):
+        started = time.time()
         try:
             self.handle_any()
+            if TRACE_LOG:
+                with LOG_LOCK:
+                    with open(TRACE_LOG, "a", encoding="utf-8") as f:
+                        f.write("%.3f %s %s %s %dms\n" % (started, self.command, self.path,
+                                                          getattr(self, "_status", "?"),
+                                                          (time.time() - started) * 1000))
         except Exception:  # never leave a client hanging without an answer
             traceback.print_exc(file=sys.stderr)
             self.close_connection = True
@@ -343,15 +355,17 @@ class Server(http.server.ThreadingHTTPServer):
 
 
 def main():
-    global UPSTREAM_PORT, FAILURE_LOG
+    global UPSTREAM_PORT, FAILURE_LOG, TRACE_LOG
     ap = argparse.ArgumentParser()
     ap.add_argument("--listen", type=int, default=0)
     ap.add_argument("--upstream", type=int, required=True)
     ap.add_argument("--failure-log", required=True)
     ap.add_argument("--port-file")
+    ap.add_argument("--trace")
     args = ap.parse_args()
     UPSTREAM_PORT = args.upstream
     FAILURE_LOG = args.failure_log
+    TRACE_LOG = args.trace
     srv = Server(("127.0.0.1", args.listen), Handler)
     if args.port_file:
         with open(args.port_file + ".tmp", "w") as f:

@@ -7,6 +7,7 @@
 #   S3DB_TEST_S3_DIRECT_URL  s3rver without the proxy (for debugging only)
 # and leaves both running.  DIR/signature-failures.log collects signature
 # failures; a test run must fail if it is non-empty.  Stop with stop.sh DIR.
+# With S3DB_TEST_S3_TRACE=1 the proxy logs every request to DIR/trace.log.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 dir=${1:?usage: start.sh DIR}
@@ -49,6 +50,7 @@ done
 
 /usr/bin/python3 "$here/sigv4_proxy.py" --upstream "$port" \
     --failure-log "$dir/signature-failures.log" --port-file "$dir/proxy.port" \
+    ${S3DB_TEST_S3_TRACE:+--trace "$dir/trace.log"} \
     >"$dir/proxy.log" 2>&1 &
 proxypid=$!
 for _ in $(seq 1 100); do
