@@ -17,6 +17,10 @@
 
 #include "catalog/pg_type.h"
 #include "utils/array.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
+#include "utils/timestamp.h"
+#include "datatype/timestamp.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -40,6 +44,7 @@ s3db_column_init(S3dbColumn *col, Relation rel, AttrNumber attnum,
 	col->typmod = att->atttypmod;
 	getTypeInputInfo(col->typid, &col->typinput, &col->typioparam);
 	fmgr_info(col->typinput, &col->inflinfo);
+	getTypeOutputInfo(col->typid, &col->typoutput, &col->typisvarlena);
 
 	col->elemtype = get_element_type(col->typid);
 	if (OidIsValid(col->elemtype))
@@ -213,4 +218,168 @@ s3db_value_to_datum(S3dbColumn *col, const s3f_val *v, bool *isnull)
 
 	return InputFunctionCall(&col->inflinfo, (char *) scalar_text(v),
 							 col->typioparam, col->typmod);
+}
+
+/* ---------------------------------------------------------------------
+ * Datums to values (the write side)
+ * ---------------------------------------------------------------------
+ */
+
+/* Epoch milliseconds to "YYYY-MM-DDTHH:MM:SS.sssZ". */
+static char *
+iso_from_ms(int64 ms)
+{
+	int64		days = ms / 86400000;
+	int64		rem = ms % 86400000;
+	int			y,
+				m,
+				d;
+
+	if (rem < 0)
+	{
+		rem += 86400000;
+		days--;
+	}
+	j2date((int) (days + UNIX_EPOCH_JDATE), &y, &m, &d);
+	return psprintf("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", y, m, d,
+					(int) (rem / 3600000), (int) (rem / 60000 % 60),
+					(int) (rem / 1000 % 60), (int) (rem % 1000));
+}
+
+static void
+set_text(s3f_val *v, s3f_kind kind, char *text)
+{
+	v->kind = kind;
+	v->str = text;
+	v->len = strlen(text);
+}
+
+/*
+ * A column value as an s3f_val for the encoder.  Strings point into palloc'd
+ * memory; the caller must not s3f_val_free() the result.
+ */
+void
+s3db_datum_to_value(S3dbColumn *col, Datum d, bool isnull, s3f_val *v)
+{
+	memset(v, 0, sizeof(*v));
+	if (isnull)
+	{
+		v->kind = S3F_MISSING;
+		return;
+	}
+	switch (col->typid)
+	{
+		case BOOLOID:
+			v->kind = S3F_BOOL;
+			v->b = DatumGetBool(d);
+			return;
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case FLOAT4OID:
+		case FLOAT8OID:
+		case NUMERICOID:
+			{
+				char	   *t = OidOutputFunctionCall(col->typoutput, d);
+
+				if (strcmp(t, "NaN") == 0 || strcmp(t, "Infinity") == 0 ||
+					strcmp(t, "-Infinity") == 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+							 errmsg("s3db.js cannot store the number %s", t)));
+				v->kind = S3F_NUM;
+				v->num = strtod(t, NULL);
+				v->str = t;
+				v->len = strlen(t);
+				return;
+			}
+		case TIMESTAMPTZOID:
+		case TIMESTAMPOID:
+			{
+				Timestamp	ts = DatumGetTimestamp(d);
+
+				if (TIMESTAMP_NOT_FINITE(ts))
+					ereport(ERROR,
+							(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+							 errmsg("s3db.js cannot store an infinite timestamp")));
+				{
+					int64		ms = ts / 1000;
+
+					if (ts % 1000 < 0)
+						ms--;		/* floor, for times before 2000 */
+					set_text(v, S3F_STR,
+							 iso_from_ms(ms + (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * 86400000));
+				}
+				return;
+			}
+		case DATEOID:
+			{
+				DateADT		dt = DatumGetDateADT(d);
+				int			y,
+							m,
+							dd;
+
+				if (DATE_NOT_FINITE(dt))
+					ereport(ERROR,
+							(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+							 errmsg("s3db.js cannot store an infinite date")));
+				j2date(dt + POSTGRES_EPOCH_JDATE, &y, &m, &dd);
+				set_text(v, S3F_STR, psprintf("%04d-%02d-%02d", y, m, dd));
+				return;
+			}
+		case TIMEOID:
+			{
+				TimeADT		t = DatumGetTimeADT(d);
+				int64		ms = t / 1000;
+
+				set_text(v, S3F_STR, psprintf("%02d:%02d:%02d.%03d", (int) (ms / 3600000),
+											  (int) (ms / 60000 % 60), (int) (ms / 1000 % 60),
+											  (int) (ms % 1000)));
+				return;
+			}
+		case BYTEAOID:
+			{
+				bytea	   *b = DatumGetByteaPP(d);
+
+				v->kind = S3F_BYTES;
+				v->len = VARSIZE_ANY_EXHDR(b);
+				v->str = palloc(v->len + 1);
+				memcpy(v->str, VARDATA_ANY(b), v->len);
+				v->str[v->len] = '\0';
+				return;
+			}
+		case JSONBOID:
+		case JSONOID:
+			set_text(v, S3F_JSON, OidOutputFunctionCall(col->typoutput, d));
+			return;
+		default:
+			break;
+	}
+
+	if (OidIsValid(col->elemtype))
+	{
+		ArrayType  *arr = DatumGetArrayTypeP(d);
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n;
+		S3dbColumn	ecol;
+
+		deconstruct_array(arr, col->elemtype, col->elemlen, col->elembyval,
+						  col->elemalign, &elems, &nulls, &n);
+		memset(&ecol, 0, sizeof(ecol));
+		ecol.typid = col->elemtype;
+		getTypeOutputInfo(col->elemtype, &ecol.typoutput, &ecol.typisvarlena);
+		v->kind = S3F_ARRAY;
+		v->nitems = n;
+		v->items = palloc0(sizeof(s3f_val) * Max(n, 1));
+		for (int i = 0; i < n; i++)
+		{
+			s3db_datum_to_value(&ecol, elems[i], nulls[i], &v->items[i]);
+			if (v->items[i].kind == S3F_MISSING)
+				v->items[i].kind = S3F_NULL;
+		}
+		return;
+	}
+
+	set_text(v, S3F_STR, OidOutputFunctionCall(col->typoutput, d));
 }

@@ -120,6 +120,8 @@ typedef struct S3dbColumn
 	int32		typmod;
 	Oid			typinput;
 	Oid			typioparam;
+	Oid			typoutput;
+	bool		typisvarlena;
 	Oid			elemtype;		/* for arrays */
 	Oid			eleminput;
 	Oid			elemioparam;
@@ -139,6 +141,7 @@ extern void s3db_column_init(S3dbColumn *col, Relation rel, AttrNumber attnum,
 							 const s3f_resource *res);
 extern Datum s3db_value_to_datum(S3dbColumn *col, const s3f_val *v, bool *isnull);
 extern Datum s3db_text_to_datum(S3dbColumn *col, const char *text, bool *isnull);
+extern void s3db_datum_to_value(S3dbColumn *col, Datum d, bool isnull, s3f_val *v);
 
 /* ---- import.c ---- */
 extern List *s3dbImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid);

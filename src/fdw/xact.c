@@ -1,0 +1,770 @@
+/*-------------------------------------------------------------------------
+ *
+ * xact.c
+ *		Transactional writes: collect during the transaction, apply at commit.
+ *
+ * INSERT, UPDATE, DELETE and TRUNCATE append to a log of pending writes in
+ * transaction memory; nothing reaches the store before commit.  ROLLBACK
+ * (explicit, by error, or to a savepoint) simply forgets the log, or the
+ * part of it written since the savepoint.  Scans of the same transaction
+ * consult the log, so a transaction reads its own writes.
+ *
+ * At pre-commit the log is collapsed to the final state of each record and
+ * applied concurrently, in phases:
+ *	0. TRUNCATE: delete every object of the resource
+ *	1. new records: PUT with If-None-Match: * (a record that appeared in the
+ *	   meantime is a unique violation; the new records already written by
+ *	   this commit are deleted again before the error)
+ *	2. changed and deleted records: PUT/COPY/DELETE with If-Match: <ETag
+ *	   read>, so a record changed by someone else since we read it is a
+ *	   serialization failure, never a lost update
+ *	3. partition references: PUT the new ones, delete the stale ones
+ * An error in any phase aborts the transaction.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "miscadmin.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+
+#include "fdw/s3db_fdw.h"
+#include "fdw/xact.h"
+
+#define KEYLEN 1600
+
+typedef struct LatestEnt
+{
+	char		key[KEYLEN];
+	int			index;			/* in log */
+	int			first;			/* first write of this record in log */
+} LatestEnt;
+
+typedef struct SeenEnt
+{
+	char		key[KEYLEN];
+	S3dbSeen	seen;
+} SeenEnt;
+
+typedef struct SubLevel
+{
+	SubTransactionId subid;
+	int			loglen;
+	int			ntrunc;
+} SubLevel;
+
+typedef struct XactState
+{
+	List	   *log;			/* S3dbPending * in write order */
+	HTAB	   *latest;
+	HTAB	   *seen;
+	List	   *truncated;		/* "srv/user/resource" strings */
+	List	   *subs;			/* SubLevel *, innermost first */
+} XactState;
+
+static XactState *xs = NULL;
+
+static void
+make_key(char *buf, Oid serverid, Oid userid, const char *resource, const char *id)
+{
+	int			n = snprintf(buf, KEYLEN, "%u/%u/%s/%s", serverid, userid, resource,
+							 id ? id : "");
+
+	if (n >= KEYLEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_STRING_LENGTH_OR_BUFFER_LENGTH),
+				 errmsg("record id too long")));
+}
+
+static XactState *
+state(bool create)
+{
+	if (xs == NULL && create)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+		HASHCTL		ctl;
+
+		xs = palloc0(sizeof(XactState));
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = KEYLEN;
+		ctl.entrysize = sizeof(LatestEnt);
+		ctl.hcxt = TopTransactionContext;
+		xs->latest = hash_create("s3db_fdw pending", 64, &ctl,
+								 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+		ctl.entrysize = sizeof(SeenEnt);
+		xs->seen = hash_create("s3db_fdw seen", 64, &ctl,
+							   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+		MemoryContextSwitchTo(old);
+	}
+	return xs;
+}
+
+static char *
+tx_strdup(const char *s)
+{
+	return s ? MemoryContextStrdup(TopTransactionContext, s) : NULL;
+}
+
+S3dbPending *
+s3db_pending_lookup(Oid serverid, Oid userid, const char *resource, const char *id)
+{
+	char		key[KEYLEN];
+	LatestEnt  *e;
+
+	if (state(false) == NULL)
+		return NULL;
+	make_key(key, serverid, userid, resource, id);
+	e = hash_search(xs->latest, key, HASH_FIND, NULL);
+	return e ? (S3dbPending *) list_nth(xs->log, e->index) : NULL;
+}
+
+void
+s3db_pending_add(const S3dbPending *p)
+{
+	MemoryContext old;
+	S3dbPending *c;
+	char		key[KEYLEN];
+	LatestEnt  *e;
+	bool		found;
+	ListCell   *lc;
+
+	state(true);
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	c = palloc(sizeof(S3dbPending));
+	*c = *p;
+	c->resource = pstrdup(p->resource);
+	c->id = pstrdup(p->id);
+	c->key = pstrdup(p->key);
+	c->mkeys = palloc(sizeof(char *) * Max(p->nmeta, 1));
+	c->mvals = palloc(sizeof(char *) * Max(p->nmeta, 1));
+	for (int i = 0; i < p->nmeta; i++)
+	{
+		c->mkeys[i] = pstrdup(p->mkeys[i]);
+		c->mvals[i] = pstrdup(p->mvals[i]);
+	}
+	if (p->body)
+	{
+		c->body = palloc(p->body_len + 1);
+		memcpy(c->body, p->body, p->body_len);
+		c->body[p->body_len] = '\0';
+	}
+	c->content_type = tx_strdup(p->content_type);
+	c->version = tx_strdup(p->version);
+	c->markers = NIL;
+	foreach(lc, p->markers)
+		c->markers = lappend(c->markers, pstrdup((char *) lfirst(lc)));
+
+	xs->log = lappend(xs->log, c);
+	make_key(key, p->serverid, p->userid, p->resource, p->id);
+	e = hash_search(xs->latest, key, HASH_ENTER, &found);
+	if (!found)
+		e->first = list_length(xs->log) - 1;
+	e->index = list_length(xs->log) - 1;
+	MemoryContextSwitchTo(old);
+}
+
+List *
+s3db_pending_for_resource(Oid serverid, Oid userid, const char *resource)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+	int			i = 0;
+
+	if (state(false) == NULL)
+		return NIL;
+	foreach(lc, xs->log)
+	{
+		S3dbPending *p = (S3dbPending *) lfirst(lc);
+		char		key[KEYLEN];
+		LatestEnt  *e;
+
+		if (p->serverid == serverid && p->userid == userid &&
+			strcmp(p->resource, resource) == 0)
+		{
+			make_key(key, serverid, userid, resource, p->id);
+			e = hash_search(xs->latest, key, HASH_FIND, NULL);
+			if (e && e->first == i)
+				result = lappend(result, list_nth(xs->log, e->index));
+		}
+		i++;
+	}
+	return result;
+}
+
+bool
+s3db_pending_truncated(Oid serverid, Oid userid, const char *resource)
+{
+	char		key[KEYLEN];
+	ListCell   *lc;
+
+	if (state(false) == NULL)
+		return false;
+	make_key(key, serverid, userid, resource, NULL);
+	foreach(lc, xs->truncated)
+		if (strcmp((char *) lfirst(lc), key) == 0)
+			return true;
+	return false;
+}
+
+/* Forget the pending writes of one resource (they are superseded). */
+static void
+drop_resource_entries(Oid serverid, Oid userid, const char *resource)
+{
+	List	   *keep = NIL;
+	ListCell   *lc;
+	HASH_SEQ_STATUS scan;
+	LatestEnt  *e;
+	int			i = 0;
+
+	foreach(lc, xs->log)
+	{
+		S3dbPending *p = (S3dbPending *) lfirst(lc);
+
+		if (!(p->serverid == serverid && p->userid == userid &&
+			  strcmp(p->resource, resource) == 0))
+			keep = lappend(keep, p);
+	}
+	xs->log = keep;
+	/* rebuild the index */
+	hash_seq_init(&scan, xs->latest);
+	while ((e = hash_seq_search(&scan)) != NULL)
+		hash_search(xs->latest, e->key, HASH_REMOVE, NULL);
+	foreach(lc, xs->log)
+	{
+		S3dbPending *p = (S3dbPending *) lfirst(lc);
+		char		key[KEYLEN];
+		bool		found;
+
+		make_key(key, p->serverid, p->userid, p->resource, p->id);
+		e = hash_search(xs->latest, key, HASH_ENTER, &found);
+		if (!found)
+			e->first = i;
+		e->index = i++;
+	}
+}
+
+void
+s3db_pending_truncate(Oid serverid, Oid userid, const char *resource)
+{
+	char		key[KEYLEN];
+	MemoryContext old;
+
+	state(true);
+	drop_resource_entries(serverid, userid, resource);
+	if (s3db_pending_truncated(serverid, userid, resource))
+		return;
+	make_key(key, serverid, userid, resource, NULL);
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	xs->truncated = lappend(xs->truncated, pstrdup(key));
+	MemoryContextSwitchTo(old);
+}
+
+void
+s3db_seen_put(Oid serverid, Oid userid, const char *resource, const char *id,
+			  const S3dbSeen *seen)
+{
+	char		key[KEYLEN];
+	SeenEnt    *e;
+	bool		found;
+	MemoryContext old;
+	ListCell   *lc;
+
+	state(true);
+	make_key(key, serverid, userid, resource, id);
+	e = hash_search(xs->seen, key, HASH_ENTER, &found);
+	if (found)
+		return;					/* the first read is what the store held */
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	e->seen.etag = pstrdup(seen->etag ? seen->etag : "");
+	e->seen.has_body = seen->has_body;
+	e->seen.has_content = seen->has_content;
+	e->seen.version = seen->version ? pstrdup(seen->version) : NULL;
+	e->seen.markers = NIL;
+	foreach(lc, seen->markers)
+		e->seen.markers = lappend(e->seen.markers, pstrdup((char *) lfirst(lc)));
+	MemoryContextSwitchTo(old);
+}
+
+S3dbSeen *
+s3db_seen_get(Oid serverid, Oid userid, const char *resource, const char *id)
+{
+	char		key[KEYLEN];
+	SeenEnt    *e;
+
+	if (state(false) == NULL)
+		return NULL;
+	make_key(key, serverid, userid, resource, id);
+	e = hash_search(xs->seen, key, HASH_FIND, NULL);
+	return e ? &e->seen : NULL;
+}
+
+int
+s3db_pending_count(void)
+{
+	return xs ? list_length(xs->log) : 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Commit
+ * ---------------------------------------------------------------------
+ */
+
+/* The final state of one record: first and last write in the log. */
+typedef struct Final
+{
+	S3dbPending *first;
+	S3dbPending *last;
+	S3dbSeen   *seen;
+	bool		written;		/* phase 1 put it in place */
+} Final;
+
+static void
+meta_view(s3s_meta *m, const S3dbPending *p)
+{
+	m->n = p->nmeta;
+	m->cap = p->nmeta;
+	m->keys = p->mkeys;
+	m->values = p->mvals;
+}
+
+static void
+raise_write_error(const s3s_error *err, const char *resource, const char *id, bool insert)
+{
+	if (err->code == S3S_ERR_PRECONDITION && insert)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("record \"%s\" of resource \"%s\" already exists", id, resource),
+				 errdetail("Another writer created it before this transaction committed.")));
+	if (err->code == S3S_ERR_PRECONDITION || (err->code == S3S_ERR_NOT_FOUND && !insert))
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access to record \"%s\" of resource \"%s\"",
+						id, resource),
+				 errdetail("The record was changed or deleted by another writer since this transaction read it."),
+				 errhint("Retry the transaction.")));
+	s3db_report(err, psprintf("could not write record \"%s\" of resource \"%s\"", id, resource));
+}
+
+static void
+init_write(s3s_request *r, const Final *f, s3s_meta *mv)
+{
+	const S3dbPending *p = f->last;
+
+	if (p->op == PENDING_DELETE)
+		s3s_request_init(r, S3S_OP_DELETE, p->key);
+	else if (p->op == PENDING_COPY)
+	{
+		s3s_request_init(r, S3S_OP_COPY, p->key);
+		r->copy_source = p->key;
+		meta_view(mv, p);
+		r->meta = mv;
+	}
+	else
+	{
+		s3s_request_init(r, S3S_OP_PUT, p->key);
+		meta_view(mv, p);
+		r->meta = mv;
+		r->body = (const unsigned char *) p->body;
+		r->body_len = p->body_len;
+		r->content_type = p->content_type;
+	}
+	if (f->first->is_insert)
+		r->if_none_match = true;
+	else if (f->seen && f->seen->etag && f->seen->etag[0])
+		r->if_match = f->seen->etag;
+}
+
+/* Apply the pending writes of one connection. */
+static void
+apply_conn(S3dbConn *conn, List *finals, List *truncs)
+{
+	int			n = list_length(finals);
+	s3s_request *reqs = palloc0(sizeof(s3s_request) * Max(n, 1));
+	s3s_meta   *mvs = palloc0(sizeof(s3s_meta) * Max(n, 1));
+	Final	  **fs = palloc(sizeof(Final *) * Max(n, 1));
+	int			nr;
+	ListCell   *lc;
+	List	   *put_markers = NIL;
+	List	   *del_markers = NIL;
+
+	/* phase 0: truncates */
+	foreach(lc, truncs)
+	{
+		const char *resource = (const char *) lfirst(lc);
+		char	   *prefix = psprintf("resource=%s/", resource);
+		char	   *token = NULL;
+
+		for (;;)
+		{
+			s3s_request l;
+			s3s_request d;
+
+			s3s_request_init(&l, S3S_OP_LIST, NULL);
+			l.prefix = prefix;
+			l.continuation = token;
+			s3db_execute(conn, &l, 1);
+			if (l.err.code != S3S_OK)
+			{
+				s3s_error	e = l.err;
+
+				s3s_request_reset(&l);
+				s3db_report(&e, psprintf("could not truncate resource \"%s\"", resource));
+			}
+			if (l.list.n > 0)
+			{
+				const char **keys = palloc(sizeof(char *) * l.list.n);
+
+				for (int i = 0; i < l.list.n; i++)
+					keys[i] = l.list.entries[i].key;
+				s3s_request_init(&d, S3S_OP_DELETE_MANY, NULL);
+				d.keys = keys;
+				d.nkeys = l.list.n;
+				s3db_execute(conn, &d, 1);
+				if (d.err.code != S3S_OK)
+				{
+					s3s_error	e = d.err;
+
+					s3s_request_reset(&d);
+					s3s_request_reset(&l);
+					s3db_report(&e, psprintf("could not truncate resource \"%s\"", resource));
+				}
+				s3s_request_reset(&d);
+			}
+			token = (l.list.truncated && l.list.next_token) ? pstrdup(l.list.next_token) : NULL;
+			s3s_request_reset(&l);
+			if (token == NULL)
+				break;
+		}
+	}
+
+	/* phase 1: new records, conditionally */
+	nr = 0;
+	foreach(lc, finals)
+	{
+		Final	   *f = (Final *) lfirst(lc);
+
+		if (f->first->is_insert && f->last->op != PENDING_DELETE)
+		{
+			fs[nr] = f;
+			init_write(&reqs[nr], f, &mvs[nr]);
+			nr++;
+		}
+	}
+	if (nr > 0)
+	{
+		int			bad = -1;
+
+		s3db_execute(conn, reqs, nr);
+		for (int i = 0; i < nr; i++)
+		{
+			if (reqs[i].err.code == S3S_OK)
+				fs[i]->written = true;
+			else if (bad < 0)
+				bad = i;
+		}
+		if (bad >= 0)
+		{
+			s3s_error	e = reqs[bad].err;
+			s3s_request *undo = palloc0(sizeof(s3s_request) * nr);
+			int			nu = 0;
+
+			/* take back the records this commit created */
+			for (int i = 0; i < nr; i++)
+				if (fs[i]->written)
+					s3s_request_init(&undo[nu++], S3S_OP_DELETE, fs[i]->last->key);
+			for (int i = 0; i < nr; i++)
+				s3s_request_reset(&reqs[i]);
+			s3s_execute(conn->store, undo, nu);
+			for (int i = 0; i < nu; i++)
+				s3s_request_reset(&undo[i]);
+			raise_write_error(&e, fs[bad]->last->resource, fs[bad]->last->id, true);
+		}
+		for (int i = 0; i < nr; i++)
+			s3s_request_reset(&reqs[i]);
+	}
+
+	/* phase 2: changes to records that existed */
+	nr = 0;
+	foreach(lc, finals)
+	{
+		Final	   *f = (Final *) lfirst(lc);
+
+		if (!f->first->is_insert)
+		{
+			fs[nr] = f;
+			init_write(&reqs[nr], f, &mvs[nr]);
+			nr++;
+		}
+	}
+	if (nr > 0)
+	{
+		s3db_execute(conn, reqs, nr);
+		for (int i = 0; i < nr; i++)
+		{
+			if (reqs[i].err.code != S3S_OK &&
+				!(reqs[i].op == S3S_OP_DELETE && reqs[i].err.code == S3S_ERR_NOT_FOUND &&
+				  reqs[i].if_match == NULL))
+			{
+				s3s_error	e = reqs[i].err;
+
+				for (int j = 0; j < nr; j++)
+					s3s_request_reset(&reqs[j]);
+				raise_write_error(&e, fs[i]->last->resource, fs[i]->last->id, false);
+			}
+		}
+		for (int i = 0; i < nr; i++)
+			s3s_request_reset(&reqs[i]);
+	}
+
+	/* phase 3: partition references */
+	foreach(lc, finals)
+	{
+		Final	   *f = (Final *) lfirst(lc);
+		List	   *newm = f->last->op == PENDING_DELETE ? NIL : f->last->markers;
+		ListCell   *lc2;
+
+		foreach(lc2, newm)
+			put_markers = lappend(put_markers, list_make2(lfirst(lc2), f->last->version));
+		if (f->seen)
+			foreach(lc2, f->seen->markers)
+			{
+				bool		keep = false;
+				ListCell   *lc3;
+
+				foreach(lc3, newm)
+					keep |= strcmp((char *) lfirst(lc3), (char *) lfirst(lc2)) == 0;
+				if (!keep)
+					del_markers = lappend(del_markers, lfirst(lc2));
+			}
+	}
+	if (put_markers != NIL)
+	{
+		int			np = list_length(put_markers);
+		s3s_request *pr = palloc0(sizeof(s3s_request) * np);
+		s3s_meta   *pm = palloc0(sizeof(s3s_meta) * np);
+		int			i = 0;
+
+		foreach(lc, put_markers)
+		{
+			List	   *pair = (List *) lfirst(lc);
+
+			pm[i].n = pm[i].cap = 1;
+			pm[i].keys = palloc(sizeof(char *));
+			pm[i].values = palloc(sizeof(char *));
+			pm[i].keys[0] = "_v";
+			pm[i].values[0] = linitial(pair) ? (lsecond(pair) ? (char *) lsecond(pair) : "v1") : "v1";
+			s3s_request_init(&pr[i], S3S_OP_PUT, (char *) linitial(pair));
+			pr[i].meta = &pm[i];
+			i++;
+		}
+		s3db_execute(conn, pr, np);
+		for (i = 0; i < np; i++)
+			if (pr[i].err.code != S3S_OK)
+			{
+				s3s_error	e = pr[i].err;
+
+				for (int j = 0; j < np; j++)
+					s3s_request_reset(&pr[j]);
+				s3db_report(&e, "could not write a partition reference");
+			}
+		for (i = 0; i < np; i++)
+			s3s_request_reset(&pr[i]);
+	}
+	if (del_markers != NIL)
+	{
+		int			nd = list_length(del_markers);
+		const char **keys = palloc(sizeof(char *) * nd);
+		int			i = 0;
+
+		foreach(lc, del_markers)
+			keys[i++] = (const char *) lfirst(lc);
+		for (int off = 0; off < nd; off += 1000)
+		{
+			s3s_request d;
+
+			s3s_request_init(&d, S3S_OP_DELETE_MANY, NULL);
+			d.keys = keys + off;
+			d.nkeys = Min(1000, nd - off);
+			s3db_execute(conn, &d, 1);
+			if (d.err.code != S3S_OK)
+			{
+				s3s_error	e = d.err;
+
+				s3s_request_reset(&d);
+				s3db_report(&e, "could not delete stale partition references");
+			}
+			s3s_request_reset(&d);
+		}
+	}
+}
+
+static void
+pre_commit(void)
+{
+	List	   *conns = NIL;	/* list of (serverid, userid) pairs seen */
+	ListCell   *lc;
+	int			i = 0;
+
+	if (xs == NULL || (xs->log == NIL && xs->truncated == NIL))
+		return;
+
+	/* the connections involved */
+	foreach(lc, xs->log)
+	{
+		S3dbPending *p = (S3dbPending *) lfirst(lc);
+		char	   *k = psprintf("%u/%u", p->serverid, p->userid);
+
+		if (!list_member(conns, makeString(k)))
+			conns = lappend(conns, makeString(k));
+	}
+	foreach(lc, xs->truncated)
+	{
+		Oid			s,
+					u;
+		char	   *k;
+
+		sscanf((char *) lfirst(lc), "%u/%u/", &s, &u);
+		k = psprintf("%u/%u", s, u);
+		if (!list_member(conns, makeString(k)))
+			conns = lappend(conns, makeString(k));
+	}
+
+	foreach(lc, conns)
+	{
+		Oid			serverid,
+					userid;
+		List	   *finals = NIL;
+		List	   *truncs = NIL;
+		ListCell   *lc2;
+
+		sscanf(strVal(lfirst(lc)), "%u/%u", &serverid, &userid);
+		i = 0;
+		foreach(lc2, xs->log)
+		{
+			S3dbPending *p = (S3dbPending *) lfirst(lc2);
+			char		key[KEYLEN];
+			LatestEnt  *e;
+
+			if (p->serverid == serverid && p->userid == userid)
+			{
+				make_key(key, serverid, userid, p->resource, p->id);
+				e = hash_search(xs->latest, key, HASH_FIND, NULL);
+				if (e && e->first == i)
+				{
+					Final	   *f = palloc0(sizeof(Final));
+
+					f->first = p;
+					f->last = list_nth(xs->log, e->index);
+					f->seen = s3db_seen_get(serverid, userid, p->resource, p->id);
+					/* created and deleted in this transaction: nothing to do */
+					if (!(f->first->is_insert && f->last->op == PENDING_DELETE))
+						finals = lappend(finals, f);
+				}
+			}
+			i++;
+		}
+		foreach(lc2, xs->truncated)
+		{
+			Oid			s,
+						u;
+			int			off = 0;
+
+			sscanf((char *) lfirst(lc2), "%u/%u/%n", &s, &u, &off);
+			if (s == serverid && u == userid)
+				truncs = lappend(truncs, (char *) lfirst(lc2) + off);
+		}
+		apply_conn(s3db_get_conn(serverid, userid), finals, truncs);
+	}
+}
+
+static void
+xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PARALLEL_PRE_COMMIT:
+			pre_commit();
+			break;
+		case XACT_EVENT_PRE_PREPARE:
+			if (xs && (xs->log != NIL || xs->truncated != NIL))
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot PREPARE a transaction that has written to s3db_fdw foreign tables")));
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			xs = NULL;			/* its memory goes with TopTransactionContext */
+			break;
+	}
+}
+
+static void
+subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+				 SubTransactionId parentSubid, void *arg)
+{
+	if (xs == NULL)
+		return;
+	switch (event)
+	{
+		case SUBXACT_EVENT_START_SUB:
+			{
+				MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+				SubLevel   *l = palloc(sizeof(SubLevel));
+
+				l->subid = mySubid;
+				l->loglen = list_length(xs->log);
+				l->ntrunc = list_length(xs->truncated);
+				xs->subs = lcons(l, xs->subs);
+				MemoryContextSwitchTo(old);
+				break;
+			}
+		case SUBXACT_EVENT_COMMIT_SUB:
+			if (xs->subs && ((SubLevel *) linitial(xs->subs))->subid == mySubid)
+				xs->subs = list_delete_first(xs->subs);
+			break;
+		case SUBXACT_EVENT_ABORT_SUB:
+			if (xs->subs && ((SubLevel *) linitial(xs->subs))->subid == mySubid)
+			{
+				SubLevel   *l = (SubLevel *) linitial(xs->subs);
+				HASH_SEQ_STATUS scan;
+				LatestEnt  *e;
+				ListCell   *lc;
+				int			i = 0;
+
+				xs->log = list_truncate(xs->log, l->loglen);
+				xs->truncated = list_truncate(xs->truncated, l->ntrunc);
+				xs->subs = list_delete_first(xs->subs);
+				hash_seq_init(&scan, xs->latest);
+				while ((e = hash_seq_search(&scan)) != NULL)
+					hash_search(xs->latest, e->key, HASH_REMOVE, NULL);
+				foreach(lc, xs->log)
+				{
+					S3dbPending *p = (S3dbPending *) lfirst(lc);
+					char		key[KEYLEN];
+					bool		found;
+
+					make_key(key, p->serverid, p->userid, p->resource, p->id);
+					e = hash_search(xs->latest, key, HASH_ENTER, &found);
+					if (!found)
+						e->first = i;
+					e->index = i++;
+				}
+			}
+			break;
+		default:
+			break;
+	}
+}
+
+void
+s3db_xact_init(void)
+{
+	RegisterXactCallback(xact_callback, NULL);
+	RegisterSubXactCallback(subxact_callback, NULL);
+}

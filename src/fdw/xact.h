@@ -1,0 +1,77 @@
+/*-------------------------------------------------------------------------
+ *
+ * xact.h
+ *		Writes collected during a transaction and applied at commit.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef S3DB_XACT_H
+#define S3DB_XACT_H
+
+#include "postgres.h"
+
+#include "nodes/pg_list.h"
+
+typedef enum S3dbPendingOp
+{
+	PENDING_PUT,				/* write the whole object */
+	PENDING_COPY,				/* replace metadata, keep the stored body */
+	PENDING_DELETE
+} S3dbPendingOp;
+
+/* One write of one record.  Strings live in TopTransactionContext. */
+typedef struct S3dbPending
+{
+	S3dbPendingOp op;
+	Oid			serverid;
+	Oid			userid;
+	char	   *resource;
+	char	   *id;
+	char	   *key;			/* resource=R/data/id=ID */
+	bool		is_insert;		/* the record must not exist yet */
+	int			nmeta;
+	char	  **mkeys;
+	char	  **mvals;
+	char	   *body;
+	size_t		body_len;
+	char	   *content_type;
+	char	   *version;		/* _v, for partition references */
+	List	   *markers;		/* partition reference keys of the new state */
+} S3dbPending;
+
+/* What a scan for UPDATE/DELETE saw of a record in the store. */
+typedef struct S3dbSeen
+{
+	char	   *etag;
+	bool		has_body;		/* size > 0 */
+	bool		has_content;	/* binary content (spec 11) */
+	char	   *version;
+	List	   *markers;		/* partition reference keys of the stored state */
+} S3dbSeen;
+
+extern void s3db_xact_init(void);
+
+/* The latest pending write of a record in this transaction, or NULL. */
+extern S3dbPending *s3db_pending_lookup(Oid serverid, Oid userid,
+										const char *resource, const char *id);
+
+/* Queue a write (copied into transaction memory). */
+extern void s3db_pending_add(const S3dbPending *p);
+
+/* Latest pending writes of a resource, in the order first written. */
+extern List *s3db_pending_for_resource(Oid serverid, Oid userid, const char *resource);
+
+/* Has the resource been truncated in this transaction? */
+extern bool s3db_pending_truncated(Oid serverid, Oid userid, const char *resource);
+extern void s3db_pending_truncate(Oid serverid, Oid userid, const char *resource);
+
+/* Remember / recall what the store held when a record was read for writing. */
+extern void s3db_seen_put(Oid serverid, Oid userid, const char *resource,
+						  const char *id, const S3dbSeen *seen);
+extern S3dbSeen *s3db_seen_get(Oid serverid, Oid userid, const char *resource,
+							   const char *id);
+
+/* Number of pending writes (for EXPLAIN ANALYZE and tests). */
+extern int	s3db_pending_count(void);
+
+#endif							/* S3DB_XACT_H */
