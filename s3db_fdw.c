@@ -16,6 +16,7 @@
 #include "utils/guc.h"
 
 #include "fdw/s3db_fdw.h"
+#include "fdw/xact.h"
 
 PG_MODULE_MAGIC;
 
@@ -28,6 +29,8 @@ PG_FUNCTION_INFO_V1(s3db_fdw_handler);
 void
 _PG_init(void)
 {
+	s3db_xact_init();
+
 	DefineCustomIntVariable("s3db_fdw.max_inflight",
 							"Default number of object-store requests a backend keeps in flight.",
 							"A server's max_inflight option overrides it.",
@@ -56,6 +59,19 @@ s3db_fdw_handler(PG_FUNCTION_ARGS)
 	routine->EndForeignScan = s3dbEndForeignScan;
 	routine->ExplainForeignScan = s3dbExplainForeignScan;
 	routine->ImportForeignSchema = s3dbImportForeignSchema;
+
+	routine->AddForeignUpdateTargets = s3dbAddForeignUpdateTargets;
+	routine->PlanForeignModify = s3dbPlanForeignModify;
+	routine->BeginForeignModify = s3dbBeginForeignModify;
+	routine->ExecForeignInsert = s3dbExecForeignInsert;
+	routine->ExecForeignBatchInsert = s3dbExecForeignBatchInsert;
+	routine->GetForeignModifyBatchSize = s3dbGetForeignModifyBatchSize;
+	routine->ExecForeignUpdate = s3dbExecForeignUpdate;
+	routine->ExecForeignDelete = s3dbExecForeignDelete;
+	routine->EndForeignModify = s3dbEndForeignModify;
+	routine->ExplainForeignModify = s3dbExplainForeignModify;
+	routine->IsForeignRelUpdatable = s3dbIsForeignRelUpdatable;
+	routine->ExecForeignTruncate = s3dbExecForeignTruncate;
 
 	PG_RETURN_POINTER(routine);
 }

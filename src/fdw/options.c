@@ -74,6 +74,8 @@ static const S3dbOption s3db_options[] = {
 	{"passphrase", UserMappingRelationId, OPT_SECRET},
 	/* foreign table */
 	{"resource", ForeignTableRelationId, OPT_TEXT},
+	{"id_generator", ForeignTableRelationId, OPT_TEXT},
+	{"batch_size", ForeignTableRelationId, OPT_INT, 1, 10000},
 	/* column */
 	{"field", AttributeRelationId, OPT_TEXT},
 	{NULL, InvalidOid, OPT_TEXT}

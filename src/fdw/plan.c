@@ -30,6 +30,7 @@
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
 #include "optimizer/cost.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -45,6 +46,8 @@ typedef struct S3dbPlanInfo
 	List	   *id_kinds;		/* 0 scalar, 1 array */
 	List	   *id_clauses;		/* RestrictInfos they came from */
 	double		nids;			/* estimated number of ids (direct fetch) */
+	bool		for_modify;		/* the scan feeds an UPDATE or DELETE */
+	bool		replace;		/* ... an UPDATE that does not read old values */
 } S3dbPlanInfo;
 
 /* Cost model: a request costs about as much as reading a few pages. */
@@ -171,10 +174,34 @@ s3dbGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid
 
 	rel = table_open(foreigntableid, NoLock);
 	pi->id_attnum = find_id_column(rel);
+	pi->for_modify = (Index) root->parse->resultRelation == baserel->relid &&
+		(root->parse->commandType == CMD_UPDATE || root->parse->commandType == CMD_DELETE);
+
+	/*
+	 * An UPDATE that sets every attribute from values not read from the row
+	 * does not need the old record: the scan only finds the ids (and ETags).
+	 * Not with row triggers (they see the old row) nor with partitions (the
+	 * old references must be found).
+	 */
+	if (pi->for_modify && root->parse->commandType == CMD_UPDATE &&
+		!(rel->trigdesc && (rel->trigdesc->trig_update_before_row ||
+							rel->trigdesc->trig_update_after_row)))
+	{
+		S3dbConn   *conn = s3db_get_conn(topts.serverid, GetUserId());
+		S3dbCatalog *cat = s3db_conn_catalog(conn);
+		const s3f_resource *res = s3f_catalog_find(cat->cat, topts.resource);
+
+		pi->replace = res != NULL && res->nparts == 0 &&
+			s3db_update_is_replace(root, baserel->relid, rel, root->update_colnos);
+	}
 	table_close(rel, NoLock);
 
 	/* columns needed by the target list and by local quals */
-	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &pi->attrs_used);
+	if (!pi->replace)
+		pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &pi->attrs_used);
+	else if (pi->id_attnum)
+		pi->attrs_used = bms_add_member(pi->attrs_used,
+										pi->id_attnum - FirstLowInvalidHeapAttributeNumber);
 	foreach(lc, baserel->baserestrictinfo)
 	{
 		RestrictInfo *ri = lfirst_node(RestrictInfo, lc);
@@ -256,7 +283,8 @@ s3dbGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 			attnums = lappend_int(attnums, attno);
 	}
 
-	fdw_private = list_make3(makeString(pi->resource), attnums, pi->id_kinds);
+	fdw_private = list_make4(makeString(pi->resource), attnums, pi->id_kinds,
+							 makeInteger(pi->for_modify));
 
 	return make_foreignscan(tlist, scan_clauses, baserel->relid,
 							pi->id_exprs, fdw_private, NIL, NIL, outer_plan);

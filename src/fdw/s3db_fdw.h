@@ -143,6 +143,41 @@ extern Datum s3db_value_to_datum(S3dbColumn *col, const s3f_val *v, bool *isnull
 extern Datum s3db_text_to_datum(S3dbColumn *col, const char *text, bool *isnull);
 extern void s3db_datum_to_value(S3dbColumn *col, Datum d, bool isnull, s3f_val *v);
 
+/* ---- modify.c ---- */
+typedef enum S3dbStrategy
+{
+	STRATEGY_INSERT,
+	STRATEGY_REPLACE,
+	STRATEGY_PATCH,
+	STRATEGY_UPDATE,
+	STRATEGY_DELETE
+} S3dbStrategy;
+
+extern void s3dbAddForeignUpdateTargets(PlannerInfo *root, Index rtindex,
+										RangeTblEntry *target_rte, Relation target_relation);
+extern int	s3dbIsForeignRelUpdatable(Relation rel);
+extern bool s3db_update_is_replace(PlannerInfo *root, Index relid, Relation rel,
+								   List *update_colnos);
+extern List *s3dbPlanForeignModify(PlannerInfo *root, ModifyTable *plan,
+								   Index resultRelation, int subplan_index);
+extern void s3dbBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
+								   List *fdw_private, int subplan_index, int eflags);
+extern TupleTableSlot *s3dbExecForeignInsert(EState *estate, ResultRelInfo *rinfo,
+											 TupleTableSlot *slot, TupleTableSlot *planSlot);
+extern TupleTableSlot **s3dbExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
+												   TupleTableSlot **slots,
+												   TupleTableSlot **planSlots, int *numSlots);
+extern int	s3dbGetForeignModifyBatchSize(ResultRelInfo *rinfo);
+extern TupleTableSlot *s3dbExecForeignUpdate(EState *estate, ResultRelInfo *rinfo,
+											 TupleTableSlot *slot, TupleTableSlot *planSlot);
+extern TupleTableSlot *s3dbExecForeignDelete(EState *estate, ResultRelInfo *rinfo,
+											 TupleTableSlot *slot, TupleTableSlot *planSlot);
+extern void s3dbEndForeignModify(EState *estate, ResultRelInfo *rinfo);
+extern void s3dbExplainForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
+									 List *fdw_private, int subplan_index,
+									 ExplainState *es);
+extern void s3dbExecForeignTruncate(List *rels, DropBehavior behavior, bool restart_seqs);
+
 /* ---- import.c ---- */
 extern List *s3dbImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid);
 extern const char *s3db_sql_type_for(const s3f_attr *attr);

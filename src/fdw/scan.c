@@ -33,6 +33,9 @@
 #include "utils/rel.h"
 
 #include "fdw/s3db_fdw.h"
+#include "fdw/xact.h"
+#include "format/encode.h"
+#include "utils/hsearch.h"
 
 typedef enum FetchMode
 {
@@ -91,6 +94,15 @@ typedef struct S3dbScanState
 	s3s_stats	stats_end;
 	bool		stats_done;
 	int64		records;
+
+	/* this transaction's pending writes */
+	Oid			serverid;
+	Oid			userid;
+	bool		for_modify;		/* remember ETags and references for writes */
+	bool		truncated;		/* the resource was truncated in this transaction */
+	HTAB	   *emitted;		/* ids served from pending writes while listing */
+	List	   *tail;			/* pending inserts still to return after listing */
+	bool		tail_ready;
 
 	/* error context */
 	const char *cur_id;
@@ -260,6 +272,10 @@ s3dbBeginForeignScan(ForeignScanState *node, int eflags)
 	s3db_table_options(RelationGetRelid(rel), &topts);
 
 	st->conn = s3db_get_conn(topts.serverid, userid);
+	st->serverid = topts.serverid;
+	st->userid = userid;
+	st->for_modify = list_length(fsplan->fdw_private) > 3 &&
+		intVal(list_nth(fsplan->fdw_private, 3)) != 0;
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
 
@@ -282,6 +298,30 @@ s3dbBeginForeignScan(ForeignScanState *node, int eflags)
 			need_content = true;
 		else if (col->attr_index == S3DB_COL_CONTENT_TYPE)
 			need_meta = true;
+	}
+	if (st->for_modify)
+	{
+		/* writes need the ETag and the old partition references */
+		need_meta = true;
+		for (int p = 0; p < st->res->nparts; p++)
+			for (int f = 0; f < st->res->parts[p].nfields; f++)
+			{
+				const s3f_attr *a = s3f_resource_attr(st->res, st->res->parts[p].fields[f]);
+
+				if (a)
+					st->wanted[a - st->res->attrs] = true;
+			}
+	}
+	st->truncated = s3db_pending_truncated(st->serverid, st->userid, st->res->name);
+	{
+		HASHCTL		ctl;
+
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = 1100;
+		ctl.entrysize = 1100;
+		ctl.hcxt = st->cxt;
+		st->emitted = hash_create("s3db_fdw emitted", 64, &ctl,
+								  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	}
 	st->mode = choose_fetch_mode(st, need_content, need_meta);
 	st->batch_size = Max(16, Min(4 * st->conn->opts.max_inflight, 512));
@@ -379,6 +419,11 @@ next_batch_ids(S3dbScanState *st, bool *prefetch)
 
 			if (st->have_page && st->list_done)
 				break;
+			if (st->truncated)
+			{
+				st->list_done = true;	/* nothing of the store survives */
+				break;
+			}
 			if (n > 0)
 				break;			/* finish this batch first */
 			token = (st->have_page && st->page.next_token) ? pstrdup(st->page.next_token) : NULL;
@@ -393,30 +438,59 @@ next_batch_ids(S3dbScanState *st, bool *prefetch)
 	return n;
 }
 
-/* Fetch the objects of a batch (plus GETs of bodies HEAD said we need). */
+/*
+ * Fetch the objects of a batch (plus GETs of bodies HEAD said we need).
+ * Records this transaction wrote or deleted come from the pending writes
+ * without a request; req->user then points at the pending write.
+ */
 static void
 fetch_batch(S3dbScanState *st, int n)
 {
-	int			nget = 0;
 	MemoryContext old = MemoryContextSwitchTo(st->batch_cxt);
 	char	  **keys = palloc(sizeof(char *) * n);
+	int		   *idx = palloc(sizeof(int) * n);
+	s3s_request *run = palloc0(sizeof(s3s_request) * n);
+	int			nrun = 0;
 
 	for (int i = 0; i < n; i++)
 	{
 		char	   *k = s3f_key_data(st->res->name, st->batch_ids[i]);
+		S3dbPending *p = s3db_pending_lookup(st->serverid, st->userid, st->res->name,
+											 st->batch_ids[i]);
 
 		keys[i] = pstrdup(k);
 		free(k);
+		if (p && p->op != PENDING_COPY)
+		{
+			s3s_request_init(&st->reqs[i], S3S_OP_HEAD, NULL);
+			st->reqs[i].user = p;
+			continue;
+		}
+		if (st->truncated && p == NULL)
+		{
+			/* truncated in this transaction: the stored record is gone */
+			s3s_request_init(&st->reqs[i], S3S_OP_HEAD, NULL);
+			st->reqs[i].err.code = S3S_ERR_NOT_FOUND;
+			continue;
+		}
 		s3s_request_init(&st->reqs[i], op_for_mode(st->mode), keys[i]);
+		st->reqs[i].user = p;
+		idx[nrun] = i;
+		run[nrun++] = st->reqs[i];
 	}
 	st->nreqs = n;
-	s3db_execute(st->conn, st->reqs, n);
+	if (nrun > 0)
+		s3db_execute(st->conn, run, nrun);
 
-	if (st->mode == FETCH_HEAD_THEN_GET)
+	if (st->mode == FETCH_HEAD_THEN_GET && nrun > 0)
 	{
-		for (int i = 0; i < n; i++)
+		int			nget = 0;
+		int		   *gidx = palloc(sizeof(int) * nrun);
+		s3s_request *gets = palloc0(sizeof(s3s_request) * nrun);
+
+		for (int j = 0; j < nrun; j++)
 		{
-			s3s_request *r = &st->reqs[i];
+			s3s_request *r = &run[j];
 
 			if (r->err.code != S3S_OK)
 				continue;
@@ -424,36 +498,65 @@ fetch_batch(S3dbScanState *st, int n)
 			if (s3f_record_needs_body(st->res, &r->obj.meta, r->obj.size,
 									  r->obj.content_type, st->wanted))
 			{
-				s3s_request_reset(r);
-				s3s_request_init(r, S3S_OP_GET, keys[i]);
-				r->user = (void *) 1;
-				nget++;
+				s3s_request_init(&gets[nget], S3S_OP_GET, r->key);
+				gets[nget].user = r->user;
+				gidx[nget++] = j;
 			}
 		}
 		if (nget > 0)
 		{
-			/* run only the re-initialised GETs, keeping the HEAD results */
-			s3s_request *gets = palloc(sizeof(s3s_request) * nget);
-			int			j = 0;
-
-			for (int i = 0; i < n; i++)
-				if (st->reqs[i].user)
-					gets[j++] = st->reqs[i];
 			s3db_execute(st->conn, gets, nget);
-			j = 0;
-			for (int i = 0; i < n; i++)
-				if (st->reqs[i].user)
-				{
-					st->reqs[i] = gets[j++];
-					st->reqs[i].user = NULL;
-				}
+			for (int g = 0; g < nget; g++)
+			{
+				s3s_request_reset(&run[gidx[g]]);
+				run[gidx[g]] = gets[g];
+			}
 			st->head_then_get += nget;
 		}
 		/* most records need their body: stop paying for the HEAD */
 		if (st->heads >= 32 && st->head_then_get * 2 > st->heads)
 			st->mode = FETCH_GET;
 	}
+	for (int j = 0; j < nrun; j++)
+		st->reqs[idx[j]] = run[j];
 	MemoryContextSwitchTo(old);
+}
+
+/*
+ * After the listing: records this transaction inserted that the listing did
+ * not show.  They are fetched like listed ones, which finds them pending.
+ */
+static int
+next_tail_ids(S3dbScanState *st)
+{
+	int			n = 0;
+	MemoryContext old;
+
+	if (!st->tail_ready)
+	{
+		ListCell   *lc;
+
+		old = MemoryContextSwitchTo(st->cxt);
+		foreach(lc, s3db_pending_for_resource(st->serverid, st->userid, st->res->name))
+		{
+			S3dbPending *p = (S3dbPending *) lfirst(lc);
+
+			if (p->is_insert && p->op != PENDING_DELETE &&
+				hash_search(st->emitted, p->id, HASH_FIND, NULL) == NULL)
+				st->tail = lappend(st->tail, pstrdup(p->id));
+		}
+		MemoryContextSwitchTo(old);
+		st->tail_ready = true;
+	}
+	old = MemoryContextSwitchTo(st->batch_cxt);
+	st->batch_ids = palloc(sizeof(char *) * st->batch_size);
+	while (n < st->batch_size && st->tail != NIL)
+	{
+		st->batch_ids[n++] = pstrdup((char *) linitial(st->tail));
+		st->tail = list_delete_first(st->tail);
+	}
+	MemoryContextSwitchTo(old);
+	return n;
 }
 
 static bool
@@ -464,18 +567,65 @@ fill_batch(S3dbScanState *st)
 
 	release_batch(st);
 	n = next_batch_ids(st, &prefetch);
+	if (n == 0 && !st->direct)
+		n = next_tail_ids(st);
 	if (n == 0)
 		return false;
 	if (st->mode == FETCH_NONE)
 	{
 		st->nreqs = n;
 		for (int i = 0; i < n; i++)
+		{
 			s3s_request_init(&st->reqs[i], S3S_OP_HEAD, NULL);
+			st->reqs[i].user = s3db_pending_lookup(st->serverid, st->userid,
+												   st->res->name, st->batch_ids[i]);
+		}
 	}
 	else
 		fetch_batch(st, n);
 	st->pos = 0;
 	return true;
+}
+
+/*
+ * Remember what the store held for a record an UPDATE or DELETE is about to
+ * change: its ETag (for If-Match at commit), whether it has a body, and its
+ * partition references (to delete the stale ones).
+ */
+static void
+remember_seen(S3dbScanState *st, const char *id, s3s_request *r, s3f_record *rec)
+{
+	S3dbSeen	seen;
+
+	memset(&seen, 0, sizeof(seen));
+	seen.etag = r->obj.etag;
+	seen.has_body = r->obj.size > 0;
+	seen.has_content = rec->has_content;
+	seen.version = rec->version;
+	for (int i = 0; i < st->res->nparts; i++)
+	{
+		char	   *k = s3f_partition_key(st->res, &st->res->parts[i], rec->vals, id);
+
+		if (k)
+		{
+			seen.markers = lappend(seen.markers, pstrdup(k));
+			free(k);
+		}
+	}
+	if (rec->has_content)
+	{
+		static const char *const ck[] = {"_hascontent", "_mimetype", "_contentlength"};
+
+		for (int i = 0; i < 3; i++)
+		{
+			const char *v = s3s_meta_get(&r->obj.meta, ck[i]);
+
+			if (v)
+				seen.content_meta = lappend(lappend(seen.content_meta, (char *) ck[i]),
+											(char *) v);
+		}
+	}
+	s3db_seen_put(st->serverid, st->userid, st->res->name, id, &seen);
 }
 
 /* Build the row of one fetched record into the slot. */
@@ -498,21 +648,40 @@ store_record(S3dbScanState *st, TupleTableSlot *slot, const char *id, s3s_reques
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 
-	if (st->mode != FETCH_NONE || r->op == S3S_OP_GET || r->op == S3S_OP_HEAD)
+	if (r->key != NULL || r->user != NULL)
 	{
-		if (r->key != NULL)
+		S3dbPending *p = (S3dbPending *) r->user;
+		s3s_meta	pm;
+		const s3s_meta *meta = &r->obj.meta;
+		const unsigned char *body = r->obj.body;
+		size_t		body_len = r->obj.body_len;
+		const char *ctype = r->obj.content_type;
+
+		if (p)
 		{
-			s3s_error_clear(&err);
-			if (s3f_record_decode(st->res, id, &r->obj.meta, r->obj.body, r->obj.body_len,
-								  r->obj.content_type, st->wanted,
-								  st->conn->opts.passphrase, &rec, &err) != S3S_OK)
+			/* this transaction's own version of the record */
+			pm.n = pm.cap = p->nmeta;
+			pm.keys = p->mkeys;
+			pm.values = p->mvals;
+			meta = &pm;
+			if (p->op == PENDING_PUT)
 			{
-				s3f_record_free(&rec);
-				s3db_report(&err, psprintf("could not decode record \"%s\" of resource \"%s\"",
-										   id, st->res->name));
+				body = (const unsigned char *) p->body;
+				body_len = p->body_len;
+				ctype = p->content_type;
 			}
-			have_rec = true;
 		}
+		s3s_error_clear(&err);
+		if (s3f_record_decode(st->res, id, meta, body, body_len, ctype, st->wanted,
+							  st->conn->opts.passphrase, &rec, &err) != S3S_OK)
+		{
+			s3f_record_free(&rec);
+			s3db_report(&err, psprintf("could not decode record \"%s\" of resource \"%s\"",
+									   id, st->res->name));
+		}
+		have_rec = true;
+		if (st->for_modify && p == NULL)
+			remember_seen(st, id, r, &rec);
 	}
 
 	memset(nulls, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
@@ -593,7 +762,16 @@ s3dbIterateForeignScan(ForeignScanState *node)
 			s3s_request *r = &st->reqs[i];
 			MemoryContext old;
 
-			if (st->mode != FETCH_NONE || r->key != NULL)
+			if (r->user != NULL)
+			{
+				S3dbPending *p = (S3dbPending *) r->user;
+
+				if (!st->direct)
+					hash_search(st->emitted, st->batch_ids[i], HASH_ENTER, NULL);
+				if (p->op == PENDING_DELETE)
+					continue;	/* deleted by this transaction */
+			}
+			if (st->mode != FETCH_NONE || r->key != NULL || r->err.code != S3S_OK)
 			{
 				if (r->err.code == S3S_ERR_NOT_FOUND)
 					continue;	/* deleted since it was listed, or no such id */
@@ -632,6 +810,17 @@ s3dbReScanForeignScan(ForeignScanState *node)
 	st->list_done = false;
 	st->page_pos = 0;
 	st->ids = NULL;				/* parameters may have changed */
+	st->tail = NIL;
+	st->tail_ready = false;
+	if (st->emitted)
+	{
+		HASH_SEQ_STATUS hs;
+		char	   *e;
+
+		hash_seq_init(&hs, st->emitted);
+		while ((e = hash_seq_search(&hs)) != NULL)
+			hash_search(st->emitted, e, HASH_REMOVE, NULL);
+	}
 	st->id_pos = 0;
 }
 

@@ -161,6 +161,8 @@ s3db_pending_add(const S3dbPending *p)
 	e = hash_search(xs->latest, key, HASH_ENTER, &found);
 	if (!found)
 		e->first = list_length(xs->log) - 1;
+	else
+		c->is_insert = ((S3dbPending *) list_nth(xs->log, e->first))->is_insert;
 	e->index = list_length(xs->log) - 1;
 	MemoryContextSwitchTo(old);
 }
@@ -284,6 +286,9 @@ s3db_seen_put(Oid serverid, Oid userid, const char *resource, const char *id,
 	e->seen.markers = NIL;
 	foreach(lc, seen->markers)
 		e->seen.markers = lappend(e->seen.markers, pstrdup((char *) lfirst(lc)));
+	e->seen.content_meta = NIL;
+	foreach(lc, seen->content_meta)
+		e->seen.content_meta = lappend(e->seen.content_meta, pstrdup((char *) lfirst(lc)));
 	MemoryContextSwitchTo(old);
 }
 

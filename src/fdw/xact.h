@@ -47,6 +47,7 @@ typedef struct S3dbSeen
 	bool		has_content;	/* binary content (spec 11) */
 	char	   *version;
 	List	   *markers;		/* partition reference keys of the stored state */
+	List	   *content_meta;	/* _hascontent/_mimetype/_contentlength key, value, ... */
 } S3dbSeen;
 
 extern void s3db_xact_init(void);

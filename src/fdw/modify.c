@@ -1,0 +1,657 @@
+/*-------------------------------------------------------------------------
+ *
+ * modify.c
+ *		INSERT, UPDATE, DELETE and TRUNCATE on s3db foreign tables.
+ *
+ * Row identity is the record id (the column whose field is "id"), never
+ * "the first column".  Rows are encoded into objects exactly as s3db.js
+ * writes them (src/format/encode.c) and queued in the transaction buffer
+ * (xact.c); nothing is written before commit.
+ *
+ * UPDATE strategies, chosen when planning and shown by EXPLAIN:
+ *	replace	PUT only: the statement sets every attribute, so the old record
+ *			is not read (the scan costs a HEAD per record, for its ETag)
+ *	patch	HEAD + COPY with the new metadata: records that live entirely in
+ *			metadata never transfer a body; a record with a JSON body falls
+ *			back to update
+ *	update	GET + PUT (body-only resources)
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "optimizer/appendinfo.h"
+#include "optimizer/optimizer.h"
+#include "commands/defrem.h"
+#include "parser/parsetree.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "fdw/s3db_fdw.h"
+#include "fdw/xact.h"
+#include "format/encode.h"
+#include "format/metaenc.h"
+
+#define ROWID_NAME "s3db_id"
+
+static const char *const strategy_names[] = {
+	"insert (PUT)",
+	"replace (PUT)",
+	"patch (HEAD + COPY; GET + PUT for records with a JSON body)",
+	"update (GET + PUT)",
+	"delete (DELETE)"
+};
+
+typedef struct S3dbModifyState
+{
+	MemoryContext cxt;
+	MemoryContext row_cxt;
+	S3dbConn   *conn;
+	S3dbCatalog *cat;
+	const s3f_resource *res;
+	Oid			serverid;
+	Oid			userid;
+	char	   *relname;
+	S3dbStrategy strategy;
+	int			ncols;
+	S3dbColumn *cols;			/* every live column */
+	int			id_col;			/* index into cols, -1 if none */
+	int			content_col;
+	int			mime_col;
+	AttrNumber	rowid_attno;	/* junk attribute in the subplan's output */
+	s3f_write_opts wopts;
+	char	   *id_generator;	/* table option, or the resource's */
+	s3f_incremental incr;
+	bool		have_incr;
+	int			batch_size;
+} S3dbModifyState;
+
+/* The column reading the record id; errors if there is none. */
+static AttrNumber
+id_attnum(Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (!att->attisdropped &&
+			strcmp(s3db_column_field(RelationGetRelid(rel), att->attnum,
+									 NameStr(att->attname)), "id") == 0)
+			return att->attnum;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
+			 errmsg("foreign table \"%s\" has no id column", RelationGetRelationName(rel)),
+			 errhint("Add a column named \"id\", or a column with OPTIONS (field 'id'), to update or delete records.")));
+	return InvalidAttrNumber;
+}
+
+void
+s3dbAddForeignUpdateTargets(PlannerInfo *root, Index rtindex,
+							RangeTblEntry *target_rte, Relation target_relation)
+{
+	AttrNumber	attno = id_attnum(target_relation);
+	Form_pg_attribute att = TupleDescAttr(RelationGetDescr(target_relation), attno - 1);
+	Var		   *var = makeVar(rtindex, attno, att->atttypid, att->atttypmod,
+							  att->attcollation, 0);
+
+	add_row_identity_var(root, var, rtindex, ROWID_NAME);
+}
+
+int
+s3dbIsForeignRelUpdatable(Relation rel)
+{
+	return (1 << CMD_INSERT) | (1 << CMD_UPDATE) | (1 << CMD_DELETE);
+}
+
+/*
+ * Does this UPDATE set every column that maps to an attribute, with values
+ * that do not depend on the old row?  Then the old record need not be read.
+ */
+bool
+s3db_update_is_replace(PlannerInfo *root, Index relid, Relation rel, List *update_colnos)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	ListCell   *lc;
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		char	   *field;
+
+		if (att->attisdropped)
+			continue;
+		field = s3db_column_field(RelationGetRelid(rel), att->attnum, NameStr(att->attname));
+		if (strcmp(field, "id") == 0)
+			continue;
+		if (!list_member_int(update_colnos, att->attnum))
+			return false;
+	}
+	/* the new values must not read the old row */
+	foreach(lc, root->parse->targetList)
+	{
+		TargetEntry *tle = (TargetEntry *) lfirst(lc);
+
+		if (!tle->resjunk && contain_vars_of_level((Node *) tle->expr, 0))
+			return false;
+	}
+	return true;
+}
+
+List *
+s3dbPlanForeignModify(PlannerInfo *root, ModifyTable *plan, Index resultRelation,
+					  int subplan_index)
+{
+	CmdType		op = plan->operation;
+	RangeTblEntry *rte = planner_rt_fetch(resultRelation, root);
+	S3dbStrategy strategy = STRATEGY_INSERT;
+
+	if (op == CMD_DELETE)
+		strategy = STRATEGY_DELETE;
+	else if (op == CMD_UPDATE)
+	{
+		Relation	rel = table_open(rte->relid, NoLock);
+		List	   *colnos = list_nth(plan->updateColnosLists, subplan_index);
+		S3dbTableOptions topts;
+		S3dbConn   *conn;
+		S3dbCatalog *cat;
+		const s3f_resource *res;
+
+		s3db_table_options(rte->relid, &topts);
+		conn = s3db_get_conn(topts.serverid, GetUserId());
+		cat = s3db_conn_catalog(conn);
+		res = s3db_find_resource(cat, topts.resource, RelationGetRelationName(rel));
+
+		if (res->nparts == 0 && s3db_update_is_replace(root, resultRelation, rel, colnos))
+			strategy = STRATEGY_REPLACE;
+		else if (res->behavior == S3F_B_BODY_ONLY)
+			strategy = STRATEGY_UPDATE;
+		else
+			strategy = STRATEGY_PATCH;
+		table_close(rel, NoLock);
+	}
+	return list_make1_int(strategy);
+}
+
+static void
+open_state(S3dbModifyState *ms, Relation rel, EState *estate, ResultRelInfo *rinfo)
+{
+	S3dbTableOptions topts;
+	TupleDesc	desc = RelationGetDescr(rel);
+	MemoryContextCallback *cb;
+	ForeignTable *ft = GetForeignTable(RelationGetRelid(rel));
+	ListCell   *lc;
+
+	ms->cxt = AllocSetContextCreate(estate->es_query_cxt, "s3db_fdw modify",
+									ALLOCSET_DEFAULT_SIZES);
+	ms->row_cxt = AllocSetContextCreate(ms->cxt, "s3db_fdw row", ALLOCSET_DEFAULT_SIZES);
+	ms->relname = pstrdup(RelationGetRelationName(rel));
+
+	s3db_table_options(RelationGetRelid(rel), &topts);
+	ms->serverid = topts.serverid;
+	ms->userid = topts.userid;
+	ms->conn = s3db_get_conn(ms->serverid, ms->userid);
+	ms->cat = s3db_catalog_pin(ms->conn, ms->cxt);
+	ms->res = s3db_find_resource(ms->cat, topts.resource, ms->relname);
+
+	ms->cols = MemoryContextAllocZero(ms->cxt, sizeof(S3dbColumn) * Max(desc->natts, 1));
+	ms->id_col = ms->content_col = ms->mime_col = -1;
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		MemoryContext old;
+		S3dbColumn *col;
+
+		if (att->attisdropped)
+			continue;
+		old = MemoryContextSwitchTo(ms->cxt);
+		col = &ms->cols[ms->ncols];
+		s3db_column_init(col, rel, att->attnum, ms->res);
+		MemoryContextSwitchTo(old);
+		if (col->attr_index == S3DB_COL_ID)
+			ms->id_col = ms->ncols;
+		else if (col->attr_index == S3DB_COL_CONTENT)
+			ms->content_col = ms->ncols;
+		else if (col->attr_index == S3DB_COL_CONTENT_TYPE)
+			ms->mime_col = ms->ncols;
+		ms->ncols++;
+	}
+
+	ms->wopts.metadata_limit = ms->conn->opts.metadata_limit;
+	ms->wopts.passphrase = ms->conn->opts.passphrase;
+	ms->batch_size = 100;
+	ms->id_generator = ms->res->id_generator;
+	foreach(lc, ft->options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, "id_generator") == 0)
+			ms->id_generator = MemoryContextStrdup(ms->cxt, defGetString(def));
+		else if (strcmp(def->defname, "batch_size") == 0)
+			ms->batch_size = atoi(defGetString(def));
+	}
+	if (ms->id_generator && strncmp(ms->id_generator, "incremental", 11) == 0)
+	{
+		s3s_error	err;
+
+		s3s_error_clear(&err);
+		if (!s3f_incremental_parse(ms->id_generator, &ms->incr, &err))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 errmsg("invalid id_generator \"%s\" for foreign table \"%s\": %s",
+							ms->id_generator, ms->relname, err.message)));
+		ms->have_incr = true;
+		cb = MemoryContextAlloc(ms->cxt, sizeof(MemoryContextCallback));
+		cb->func = (MemoryContextCallbackFunction) s3f_incremental_free;
+		cb->arg = &ms->incr;
+		MemoryContextRegisterResetCallback(ms->cxt, cb);
+	}
+	(void) rinfo;
+}
+
+void
+s3dbBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
+					   List *fdw_private, int subplan_index, int eflags)
+{
+	S3dbModifyState *ms = palloc0(sizeof(S3dbModifyState));
+
+	rinfo->ri_FdwState = ms;
+	ms->strategy = (S3dbStrategy) linitial_int(fdw_private);
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+	open_state(ms, rinfo->ri_RelationDesc, mtstate->ps.state, rinfo);
+
+	if (mtstate->operation == CMD_UPDATE || mtstate->operation == CMD_DELETE)
+	{
+		Plan	   *subplan = outerPlanState(mtstate)->plan;
+
+		ms->rowid_attno = ExecFindJunkAttributeInTlist(subplan->targetlist, ROWID_NAME);
+		if (!AttributeNumberIsValid(ms->rowid_attno))
+			elog(ERROR, "could not find junk column \"%s\"", ROWID_NAME);
+	}
+}
+
+static void
+raise_encode_error(S3dbModifyState *ms, const char *id, const s3s_error *err)
+{
+	if (err->code == S3S_ERR_CONSTRAINT)
+		ereport(ERROR,
+				(errcode(strcmp(err->s3_code, "not_null") == 0 ?
+						 ERRCODE_NOT_NULL_VIOLATION : ERRCODE_CHECK_VIOLATION),
+				 errmsg("%s", err->message),
+				 errdetail("Record \"%s\" of resource \"%s\" (foreign table \"%s\").",
+						   id, ms->res->name, ms->relname)));
+	if (err->code == S3S_ERR_INVALID || err->code == S3S_ERR_FORMAT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("%s", err->message),
+				 errdetail("Record \"%s\" of resource \"%s\" (foreign table \"%s\").",
+						   id, ms->res->name, ms->relname)));
+	s3db_report(err, psprintf("could not encode record \"%s\"", id));
+}
+
+/* Values of a row, parallel to the resource's attributes. */
+static s3f_val *
+row_values(S3dbModifyState *ms, TupleTableSlot *slot)
+{
+	s3f_val    *vals = palloc0(sizeof(s3f_val) * Max(ms->res->nattrs, 1));
+
+	slot_getallattrs(slot);
+	for (int c = 0; c < ms->ncols; c++)
+	{
+		S3dbColumn *col = &ms->cols[c];
+		int			a = col->attnum - 1;
+
+		if (col->attr_index >= 0)
+			s3db_datum_to_value(col, slot->tts_values[a], slot->tts_isnull[a],
+								&vals[col->attr_index]);
+	}
+	return vals;
+}
+
+static char *
+new_id(S3dbModifyState *ms)
+{
+	s3s_error	err;
+
+	if (ms->have_incr)
+	{
+		double		first;
+		char	   *s;
+		char	   *r;
+
+		s3s_error_clear(&err);
+		if (s3f_sequence_next(ms->conn->store, ms->res->name, &ms->incr, 1, &first, &err) != S3S_OK)
+			s3db_report(&err, psprintf("could not allocate an id for resource \"%s\"",
+									   ms->res->name));
+		s = s3f_incremental_format(&ms->incr, first);
+		r = pstrdup(s);
+		free(s);
+		return r;
+	}
+	else
+	{
+		char	   *s = s3f_random_id(ms->res->id_size > 0 ? ms->res->id_size : 22);
+		char	   *r = pstrdup(s);
+
+		free(s);
+		return r;
+	}
+}
+
+/* Fill a pending write from an encoded object (copies into palloc memory). */
+static void
+pending_from_object(S3dbPending *p, const s3f_object_out *o)
+{
+	p->nmeta = o->meta.n;
+	p->mkeys = palloc(sizeof(char *) * Max(o->meta.n, 1));
+	p->mvals = palloc(sizeof(char *) * Max(o->meta.n, 1));
+	for (int i = 0; i < o->meta.n; i++)
+	{
+		p->mkeys[i] = pstrdup(o->meta.keys[i]);
+		p->mvals[i] = pstrdup(o->meta.values[i]);
+	}
+	if (o->body)
+	{
+		p->body = palloc(o->body_len + 1);
+		memcpy(p->body, o->body, o->body_len);
+		p->body[o->body_len] = '\0';
+		p->body_len = o->body_len;
+	}
+	p->content_type = o->content_type ? pstrdup(o->content_type) : NULL;
+}
+
+/* Partition reference keys of a record's new state. */
+static List *
+marker_keys(S3dbModifyState *ms, const s3f_val *vals, const char *id)
+{
+	List	   *keys = NIL;
+
+	for (int i = 0; i < ms->res->nparts; i++)
+	{
+		char	   *k = s3f_partition_key(ms->res, &ms->res->parts[i], vals, id);
+
+		if (k)
+		{
+			keys = lappend(keys, pstrdup(k));
+			free(k);
+		}
+	}
+	return keys;
+}
+
+/*
+ * Encode the row in the slot and queue it.  Returns the id written.
+ */
+static char *
+queue_row(S3dbModifyState *ms, TupleTableSlot *slot, const char *id, bool insert)
+{
+	s3f_val    *vals = row_values(ms, slot);
+	s3f_object_out out;
+	s3s_error	err;
+	s3s_code	rc;
+	S3dbPending p;
+	S3dbSeen   *seen = insert ? NULL :
+		s3db_seen_get(ms->serverid, ms->userid, ms->res->name, id);
+	bool		content = ms->content_col >= 0 &&
+		!slot->tts_isnull[ms->cols[ms->content_col].attnum - 1];
+
+	memset(&out, 0, sizeof(out));
+	s3s_error_clear(&err);
+	if (content)
+	{
+		S3dbColumn *cc = &ms->cols[ms->content_col];
+		bytea	   *b = DatumGetByteaPP(slot->tts_values[cc->attnum - 1]);
+		char	   *mime = NULL;
+
+		if (ms->mime_col >= 0 && !slot->tts_isnull[ms->cols[ms->mime_col].attnum - 1])
+			mime = TextDatumGetCString(slot->tts_values[ms->cols[ms->mime_col].attnum - 1]);
+		rc = s3f_record_encode_content(ms->res, vals, (unsigned char *) VARDATA_ANY(b),
+									   VARSIZE_ANY_EXHDR(b), mime, &ms->wopts, &out, &err);
+	}
+	else
+		rc = s3f_record_encode(ms->res, vals, &ms->wopts, &out, &err);
+	if (rc != S3S_OK)
+	{
+		s3f_object_out_free(&out);
+		raise_encode_error(ms, id, &err);
+	}
+
+	memset(&p, 0, sizeof(p));
+	p.serverid = ms->serverid;
+	p.userid = ms->userid;
+	p.resource = ms->res->name;
+	p.id = (char *) id;
+	{
+		char	   *k = s3f_key_data(ms->res->name, id);
+
+		p.key = pstrdup(k);
+		free(k);
+	}
+	p.is_insert = insert;
+	p.version = ms->res->current_version;
+	p.op = PENDING_PUT;
+	pending_from_object(&p, &out);
+	s3f_object_out_free(&out);
+
+	/*
+	 * patch: a record that lives entirely in metadata, or whose body is
+	 * binary content the table does not carry, keeps its body: COPY the
+	 * object onto itself with the new metadata.
+	 */
+	if (!insert && ms->strategy == STRATEGY_PATCH && seen && p.body == NULL &&
+		(!seen->has_body || (seen->has_content && !content)))
+	{
+		p.op = PENDING_COPY;
+		if (seen->has_content && seen->content_meta != NIL)
+		{
+			int			extra = list_length(seen->content_meta) / 2;
+			ListCell   *lc;
+			int			i = p.nmeta;
+
+			p.mkeys = repalloc(p.mkeys, sizeof(char *) * (p.nmeta + extra));
+			p.mvals = repalloc(p.mvals, sizeof(char *) * (p.nmeta + extra));
+			foreach(lc, seen->content_meta)
+			{
+				p.mkeys[i] = (char *) lfirst(lc);
+				lc = lnext(seen->content_meta, lc);
+				p.mvals[i++] = (char *) lfirst(lc);
+			}
+			p.nmeta = i;
+		}
+	}
+	else if (!insert && seen && seen->has_content && !content && ms->content_col < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot update record \"%s\" of resource \"%s\" without its binary content",
+						id, ms->res->name),
+				 errhint("Add a bytea column with OPTIONS (field '$content') to the foreign table.")));
+
+	p.markers = marker_keys(ms, vals, id);
+	s3db_pending_add(&p);
+	return p.id;
+}
+
+static TupleTableSlot *
+insert_one(S3dbModifyState *ms, TupleTableSlot *slot)
+{
+	MemoryContext old = MemoryContextSwitchTo(ms->row_cxt);
+	char	   *id = NULL;
+	s3s_error	err;
+	S3dbPending *prev;
+
+	MemoryContextReset(ms->row_cxt);
+	slot_getallattrs(slot);
+	if (ms->id_col >= 0 && !slot->tts_isnull[ms->cols[ms->id_col].attnum - 1])
+		id = TextDatumGetCString(slot->tts_values[ms->cols[ms->id_col].attnum - 1]);
+	else
+		id = new_id(ms);
+
+	s3s_error_clear(&err);
+	if (!s3f_valid_id(id, &err))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid record id \"%.100s\"", id),
+				 errdetail("%s", err.message)));
+
+	prev = s3db_pending_lookup(ms->serverid, ms->userid, ms->res->name, id);
+	if (prev && prev->op != PENDING_DELETE)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("record \"%s\" of resource \"%s\" already exists", id, ms->res->name),
+				 errdetail("It was inserted earlier in this transaction.")));
+
+	queue_row(ms, slot, id, prev == NULL || prev->is_insert);
+	MemoryContextSwitchTo(old);
+
+	/* RETURNING sees the generated id */
+	if (ms->id_col >= 0 && slot->tts_isnull[ms->cols[ms->id_col].attnum - 1])
+	{
+		int			a = ms->cols[ms->id_col].attnum - 1;
+		bool		isnull;
+
+		slot->tts_values[a] = s3db_text_to_datum(&ms->cols[ms->id_col], id, &isnull);
+		slot->tts_isnull[a] = false;
+	}
+	return slot;
+}
+
+TupleTableSlot *
+s3dbExecForeignInsert(EState *estate, ResultRelInfo *rinfo,
+					  TupleTableSlot *slot, TupleTableSlot *planSlot)
+{
+	return insert_one((S3dbModifyState *) rinfo->ri_FdwState, slot);
+}
+
+TupleTableSlot **
+s3dbExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
+						   TupleTableSlot **slots, TupleTableSlot **planSlots,
+						   int *numSlots)
+{
+	for (int i = 0; i < *numSlots; i++)
+		insert_one((S3dbModifyState *) rinfo->ri_FdwState, slots[i]);
+	return slots;
+}
+
+int
+s3dbGetForeignModifyBatchSize(ResultRelInfo *rinfo)
+{
+	S3dbModifyState *ms = (S3dbModifyState *) rinfo->ri_FdwState;
+
+	/* no batching with RETURNING or row triggers, as for postgres_fdw */
+	if (ms == NULL || rinfo->ri_projectReturning ||
+		(rinfo->ri_TrigDesc && (rinfo->ri_TrigDesc->trig_insert_after_row ||
+								rinfo->ri_TrigDesc->trig_insert_before_row)))
+		return 1;
+	return Max(ms->batch_size, 1);
+}
+
+static char *
+row_id(S3dbModifyState *ms, TupleTableSlot *planSlot)
+{
+	bool		isnull;
+	Datum		d = ExecGetJunkAttribute(planSlot, ms->rowid_attno, &isnull);
+
+	if (isnull)
+		elog(ERROR, "record id is NULL");
+	return TextDatumGetCString(d);
+}
+
+TupleTableSlot *
+s3dbExecForeignUpdate(EState *estate, ResultRelInfo *rinfo,
+					  TupleTableSlot *slot, TupleTableSlot *planSlot)
+{
+	S3dbModifyState *ms = (S3dbModifyState *) rinfo->ri_FdwState;
+	MemoryContext old = MemoryContextSwitchTo(ms->row_cxt);
+	char	   *id;
+	S3dbPending *prev;
+
+	MemoryContextReset(ms->row_cxt);
+	id = row_id(ms, planSlot);
+	slot_getallattrs(slot);
+	if (ms->id_col >= 0)
+	{
+		int			a = ms->cols[ms->id_col].attnum - 1;
+
+		if (slot->tts_isnull[a] ||
+			strcmp(TextDatumGetCString(slot->tts_values[a]), id) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot change the id of record \"%s\" of resource \"%s\"",
+							id, ms->res->name),
+					 errhint("Insert a new record and delete the old one instead.")));
+	}
+	prev = s3db_pending_lookup(ms->serverid, ms->userid, ms->res->name, id);
+	queue_row(ms, slot, id, prev != NULL && prev->is_insert);
+	MemoryContextSwitchTo(old);
+	return slot;
+}
+
+TupleTableSlot *
+s3dbExecForeignDelete(EState *estate, ResultRelInfo *rinfo,
+					  TupleTableSlot *slot, TupleTableSlot *planSlot)
+{
+	S3dbModifyState *ms = (S3dbModifyState *) rinfo->ri_FdwState;
+	MemoryContext old = MemoryContextSwitchTo(ms->row_cxt);
+	S3dbPending p;
+	S3dbPending *prev;
+	char	   *k;
+
+	MemoryContextReset(ms->row_cxt);
+	memset(&p, 0, sizeof(p));
+	p.op = PENDING_DELETE;
+	p.serverid = ms->serverid;
+	p.userid = ms->userid;
+	p.resource = ms->res->name;
+	p.id = row_id(ms, planSlot);
+	k = s3f_key_data(ms->res->name, p.id);
+	p.key = pstrdup(k);
+	free(k);
+	prev = s3db_pending_lookup(ms->serverid, ms->userid, ms->res->name, p.id);
+	p.is_insert = prev != NULL && prev->is_insert;
+	p.version = ms->res->current_version;
+	s3db_pending_add(&p);
+	MemoryContextSwitchTo(old);
+	return slot;
+}
+
+void
+s3dbEndForeignModify(EState *estate, ResultRelInfo *rinfo)
+{
+	/* everything lives in the state's memory context, freed with the query */
+}
+
+void
+s3dbExplainForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
+						 List *fdw_private, int subplan_index, ExplainState *es)
+{
+	S3dbStrategy s = (S3dbStrategy) linitial_int(fdw_private);
+
+	ExplainPropertyText("S3 Write Strategy", strategy_names[s], es);
+	if (es->verbose)
+		ExplainPropertyText("S3 Commit", "writes are applied when the transaction commits", es);
+}
+
+void
+s3dbExecForeignTruncate(List *rels, DropBehavior behavior, bool restart_seqs)
+{
+	ListCell   *lc;
+
+	foreach(lc, rels)
+	{
+		Relation	rel = (Relation) lfirst(lc);
+		S3dbTableOptions topts;
+
+		s3db_table_options(RelationGetRelid(rel), &topts);
+		s3db_pending_truncate(topts.serverid, topts.userid, topts.resource);
+	}
+}
