@@ -62,6 +62,18 @@ extern s3s_code s3f_record_encode(const s3f_resource *res, const s3f_val *vals,
 								  s3f_object_out *out, s3s_error *err);
 
 /*
+ * Validate and normalise a record without encoding it: out (caller's array
+ * of res->nattrs zeroed values) receives owned copies, with nested container
+ * values flattened onto their leaves (a container keeps its own value only
+ * when it is an empty object or null), strings trimmed, and so on.  This is
+ * what s3f_record_encode stores; partition keys should be computed from it.
+ * Free with s3f_vals_free.
+ */
+extern s3s_code s3f_record_normalize(const s3f_resource *res, const s3f_val *vals,
+									 s3f_val *out, s3s_error *err);
+extern void s3f_vals_free(s3f_val *vals, int n);
+
+/*
  * Binary content (spec 11): an object whose body is the bytes and whose
  * metadata is every field plus _hascontent, _mimetype, _contentlength.
  */
