@@ -299,11 +299,21 @@ raise_encode_error(S3dbModifyState *ms, const char *id, const s3s_error *err)
 	s3db_report(err, psprintf("could not encode record \"%s\"", id));
 }
 
-/* Values of a row, parallel to the resource's attributes. */
+/*
+ * Values of a row, parallel to the resource's attributes.  For an UPDATE,
+ * base is the record as it was (decoded); attributes the table does not
+ * carry keep their old values, so a table that maps only some attributes
+ * never erases the others.
+ */
 static s3f_val *
-row_values(S3dbModifyState *ms, TupleTableSlot *slot)
+row_values(S3dbModifyState *ms, TupleTableSlot *slot, const s3f_record *base)
 {
 	s3f_val    *vals = palloc0(sizeof(s3f_val) * Max(ms->res->nattrs, 1));
+
+	if (base)
+		for (int i = 0; i < ms->res->nattrs && i < base->nvals; i++)
+			if (ms->res->attrs[i].ti.type != S3F_T_NESTED)
+				vals[i] = base->vals[i];	/* shallow: base owns the strings */
 
 	slot_getallattrs(slot);
 	for (int c = 0; c < ms->ncols; c++)
@@ -311,12 +321,82 @@ row_values(S3dbModifyState *ms, TupleTableSlot *slot)
 		S3dbColumn *col = &ms->cols[c];
 		int			a = col->attnum - 1;
 
-		if (col->attr_index >= 0)
-			s3db_datum_to_value(col, slot->tts_values[a], slot->tts_isnull[a],
-								&vals[col->attr_index]);
+		if (col->attr_index < 0)
+			continue;
+		if (ms->res->attrs[col->attr_index].ti.type == S3F_T_NESTED)
+		{
+			/* a container column replaces everything below it */
+			const char *path = ms->res->attrs[col->attr_index].path;
+			size_t		plen = strlen(path);
+
+			for (int i = 0; i < ms->res->nattrs; i++)
+				if (strncmp(ms->res->attrs[i].path, path, plen) == 0 &&
+					ms->res->attrs[i].path[plen] == '.')
+					memset(&vals[i], 0, sizeof(s3f_val));
+		}
+		s3db_datum_to_value(col, slot->tts_values[a], slot->tts_isnull[a],
+							&vals[col->attr_index]);
 	}
 	return vals;
 }
+
+/*
+ * The record an UPDATE starts from: this transaction's pending version, or
+ * what the scan read from the store.  False when neither is known.
+ */
+static bool
+decode_base(S3dbModifyState *ms, const char *id, S3dbSeen *seen, s3f_record *base)
+{
+	S3dbPending *p = s3db_pending_lookup(ms->serverid, ms->userid, ms->res->name, id);
+	s3s_meta	m;
+	s3s_error	err;
+	const char *body = NULL;
+	size_t		body_len = 0;
+	const char *ctype = NULL;
+
+	if (p && p->op != PENDING_DELETE)
+	{
+		m.n = m.cap = p->nmeta;
+		m.keys = p->mkeys;
+		m.values = p->mvals;
+		if (p->op == PENDING_PUT)
+		{
+			body = p->body;
+			body_len = p->body_len;
+			ctype = p->content_type;
+		}
+		else if (seen)
+		{
+			body = seen->body;
+			body_len = seen->body_len;
+			ctype = seen->content_type;
+		}
+	}
+	else if (seen && seen->nmeta > 0)
+	{
+		m.n = m.cap = seen->nmeta;
+		m.keys = seen->mkeys;
+		m.values = seen->mvals;
+		body = seen->body;
+		body_len = seen->body_len;
+		ctype = seen->content_type;
+	}
+	else
+		return false;
+
+	s3s_error_clear(&err);
+	if (s3f_record_decode(ms->res, id, &m, (const unsigned char *) body, body_len, ctype,
+						  NULL, ms->wopts.passphrase, base, &err) != S3S_OK)
+	{
+		s3f_record_free(base);
+		s3db_report(&err, psprintf("could not decode record \"%s\" of resource \"%s\"",
+								   id, ms->res->name));
+	}
+	return true;
+}
+
+static void queue_values(S3dbModifyState *ms, TupleTableSlot *slot, const char *id,
+						 bool insert, s3f_val *vals, S3dbSeen *seen);
 
 static char *
 new_id(S3dbModifyState *ms)
@@ -393,15 +473,41 @@ marker_keys(S3dbModifyState *ms, const s3f_val *vals, const char *id)
  * Encode the row in the slot and queue it.  Returns the id written.
  */
 static char *
-queue_row(S3dbModifyState *ms, TupleTableSlot *slot, const char *id, bool insert)
+queue_row(S3dbModifyState *ms, TupleTableSlot *slot, const char *id, bool insert,
+		  bool update)
 {
-	s3f_val    *vals = row_values(ms, slot);
+	s3f_record	base;
+	volatile bool have_base;
+	s3f_val    *vals;
+	S3dbSeen   *seen = insert ? NULL :
+		s3db_seen_get(ms->serverid, ms->userid, ms->res->name, id);
+
+	memset(&base, 0, sizeof(base));
+	have_base = update && ms->strategy != STRATEGY_REPLACE &&
+		decode_base(ms, id, seen, &base);
+	PG_TRY();
+	{
+		vals = row_values(ms, slot, have_base ? &base : NULL);
+		queue_values(ms, slot, id, insert, vals, seen);
+	}
+	PG_FINALLY();
+	{
+		if (have_base)
+			s3f_record_free(&base);
+	}
+	PG_END_TRY();
+	return pstrdup(id);
+}
+
+/* Encode the values of a row and queue the write. */
+static void
+queue_values(S3dbModifyState *ms, TupleTableSlot *slot, const char *id, bool insert,
+			 s3f_val *vals, S3dbSeen *seen)
+{
 	s3f_object_out out;
 	s3s_error	err;
 	s3s_code	rc;
 	S3dbPending p;
-	S3dbSeen   *seen = insert ? NULL :
-		s3db_seen_get(ms->serverid, ms->userid, ms->res->name, id);
 	bool		content = ms->content_col >= 0 &&
 		!slot->tts_isnull[ms->cols[ms->content_col].attnum - 1];
 
@@ -478,7 +584,6 @@ queue_row(S3dbModifyState *ms, TupleTableSlot *slot, const char *id, bool insert
 
 	p.markers = marker_keys(ms, vals, id);
 	s3db_pending_add(&p);
-	return p.id;
 }
 
 static TupleTableSlot *
@@ -510,7 +615,7 @@ insert_one(S3dbModifyState *ms, TupleTableSlot *slot)
 				 errmsg("record \"%s\" of resource \"%s\" already exists", id, ms->res->name),
 				 errdetail("It was inserted earlier in this transaction.")));
 
-	queue_row(ms, slot, id, prev == NULL || prev->is_insert);
+	queue_row(ms, slot, id, prev == NULL || prev->is_insert, false);
 	MemoryContextSwitchTo(old);
 
 	/* RETURNING sees the generated id */
@@ -591,7 +696,7 @@ s3dbExecForeignUpdate(EState *estate, ResultRelInfo *rinfo,
 					 errhint("Insert a new record and delete the old one instead.")));
 	}
 	prev = s3db_pending_lookup(ms->serverid, ms->userid, ms->res->name, id);
-	queue_row(ms, slot, id, prev != NULL && prev->is_insert);
+	queue_row(ms, slot, id, prev != NULL && prev->is_insert, true);
 	MemoryContextSwitchTo(old);
 	return slot;
 }

@@ -10,10 +10,19 @@
  * evaluated when the scan starts.  Every qual is also kept as a local qual:
  * rechecking is cheap and keeps the plan correct whatever the store holds.
  *
+ * When no id is pinned but every field of a partition is compared with =
+ * or IN, the scan lists that partition's reference prefixes instead of the
+ * whole resource (the cheapest partition when several fit).  References
+ * are hints: the records are fetched and the quals rechecked, so stale or
+ * missing references never produce wrong rows.
+ *
  * fdw_private of the ForeignScan:
  *	0: resource name (String)
  *	1: attnums the query needs (List of Integer)
- *	2: kind of each fdw_exprs entry: 0 = scalar id, 1 = array of ids
+ *	2: kind of each fdw_exprs entry: 0 = scalar, 1 = array
+ *	3: the scan feeds an UPDATE or DELETE (Integer)
+ *	4: partition name (String), or NULL
+ *	5: for partitions, the field index of each fdw_exprs entry (List of Integer)
  *
  *-------------------------------------------------------------------------
  */
@@ -47,6 +56,9 @@ typedef struct S3dbPlanInfo
 	List	   *id_clauses;		/* RestrictInfos they came from */
 	double		nids;			/* estimated number of ids (direct fetch) */
 	bool		for_modify;		/* the scan feeds an UPDATE or DELETE */
+	char	   *partition;		/* partition listed instead of the resource */
+	List	   *part_fields;	/* field index of each id_exprs entry */
+	double		nprefixes;
 	bool		replace;		/* ... an UPDATE that does not read old values */
 } S3dbPlanInfo;
 
@@ -161,6 +173,127 @@ classify_id_quals(RelOptInfo *baserel, S3dbPlanInfo *pi)
 	}
 }
 
+/* "=" between a column and a scan-start value: the value, else NULL. */
+static Node *
+equality_value(Expr *clause, Index relid, AttrNumber attnum, bool *is_array)
+{
+	if (IsA(clause, OpExpr))
+	{
+		OpExpr	   *op = (OpExpr *) clause;
+		char	   *name = get_opname(op->opno);
+
+		if (name == NULL || strcmp(name, "=") != 0 || list_length(op->args) != 2)
+			return NULL;
+		*is_array = false;
+		if (is_id_var(linitial(op->args), relid, attnum) && is_scan_start_value(lsecond(op->args)))
+			return lsecond(op->args);
+		if (is_id_var(lsecond(op->args), relid, attnum) && is_scan_start_value(linitial(op->args)))
+			return linitial(op->args);
+	}
+	else if (IsA(clause, ScalarArrayOpExpr))
+	{
+		ScalarArrayOpExpr *sa = (ScalarArrayOpExpr *) clause;
+		char	   *name = get_opname(sa->opno);
+
+		if (name == NULL || strcmp(name, "=") != 0 || !sa->useOr ||
+			list_length(sa->args) != 2)
+			return NULL;
+		*is_array = true;
+		if (is_id_var(linitial(sa->args), relid, attnum) && is_scan_start_value(lsecond(sa->args)))
+			return lsecond(sa->args);
+	}
+	return NULL;
+}
+
+static double
+array_length_estimate(Node *arr)
+{
+	if (IsA(arr, Const) && !((Const *) arr)->constisnull)
+	{
+		ArrayType  *a = DatumGetArrayTypeP(((Const *) arr)->constvalue);
+
+		return ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+	}
+	return 10;
+}
+
+/*
+ * Pick the partition whose every field has an = or IN qual, listing the
+ * fewest prefixes (more fields first on ties).
+ */
+static void
+classify_partition_quals(RelOptInfo *baserel, Relation rel, const s3f_resource *res,
+						 S3dbPlanInfo *pi)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	double		best_cost = -1;
+
+	for (int p = 0; p < res->nparts; p++)
+	{
+		const s3f_partition *part = &res->parts[p];
+		List	   *exprs = NIL;
+		List	   *kinds = NIL;
+		List	   *fields = NIL;
+		double		cost = 1;
+		bool		ok = true;
+
+		for (int f = 0; f < part->nfields && ok; f++)
+		{
+			AttrNumber	attnum = 0;
+			Node	   *val = NULL;
+			bool		is_array = false;
+			ListCell   *lc;
+
+			for (int i = 0; i < desc->natts; i++)
+			{
+				Form_pg_attribute att = TupleDescAttr(desc, i);
+
+				if (!att->attisdropped &&
+					strcmp(s3db_column_field(RelationGetRelid(rel), att->attnum,
+											 NameStr(att->attname)), part->fields[f]) == 0)
+					attnum = att->attnum;
+			}
+			if (attnum == 0)
+			{
+				ok = false;
+				break;
+			}
+			foreach(lc, baserel->baserestrictinfo)
+			{
+				RestrictInfo *ri = lfirst_node(RestrictInfo, lc);
+				bool		arr;
+				Node	   *v = equality_value(ri->clause, baserel->relid, attnum, &arr);
+
+				if (v && (val == NULL || (is_array && !arr)))
+				{
+					val = v;
+					is_array = arr;
+				}
+			}
+			if (val == NULL)
+				ok = false;
+			else
+			{
+				exprs = lappend(exprs, val);
+				kinds = lappend_int(kinds, is_array ? 1 : 0);
+				fields = lappend_int(fields, f);
+				cost *= is_array ? array_length_estimate(val) : 1;
+			}
+		}
+		if (ok && part->nfields > 0 &&
+			(best_cost < 0 || cost < best_cost ||
+			 (cost == best_cost && part->nfields > list_length(pi->part_fields))))
+		{
+			best_cost = cost;
+			pi->partition = pstrdup(part->name);
+			pi->id_exprs = exprs;
+			pi->id_kinds = kinds;
+			pi->part_fields = fields;
+			pi->nprefixes = cost;
+		}
+	}
+}
+
 void
 s3dbGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
@@ -210,8 +343,21 @@ s3dbGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid
 	}
 
 	classify_id_quals(baserel, pi);
+	if (pi->id_exprs == NIL)
+	{
+		S3dbConn   *conn = s3db_get_conn(topts.serverid, GetUserId());
+		S3dbCatalog *cat = s3db_conn_catalog(conn);
+		const s3f_resource *res = s3f_catalog_find(cat->cat, topts.resource);
 
-	if (pi->id_exprs != NIL)
+		if (res != NULL && res->nparts > 0)
+		{
+			rel = table_open(foreigntableid, NoLock);
+			classify_partition_quals(baserel, rel, res, pi);
+			table_close(rel, NoLock);
+		}
+	}
+
+	if (pi->id_exprs != NIL && pi->partition == NULL)
 		baserel->rows = pi->nids;
 	else
 	{
@@ -233,7 +379,14 @@ s3dbGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	Cost		startup;
 	Cost		total;
 
-	if (pi->id_exprs != NIL)
+	if (pi->partition != NULL)
+	{
+		/* a LIST per prefix, a fetch per matching row */
+		startup = S3DB_REQUEST_COST;
+		total = startup + pi->nprefixes * S3DB_REQUEST_COST +
+			baserel->rows * (S3DB_REQUEST_COST / 4 + cpu_tuple_cost);
+	}
+	else if (pi->id_exprs != NIL)
 	{
 		startup = S3DB_REQUEST_COST;
 		total = startup + pi->nids * S3DB_REQUEST_COST + baserel->rows * cpu_tuple_cost;
@@ -284,7 +437,10 @@ s3dbGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	}
 
 	fdw_private = list_make4(makeString(pi->resource), attnums, pi->id_kinds,
-							 makeInteger(pi->for_modify));
+							 makeInteger(!pi->for_modify ? 0 :
+										 (pi->replace || root->parse->commandType == CMD_DELETE) ? 1 : 2));
+	fdw_private = lappend(fdw_private, pi->partition ? makeString(pi->partition) : NULL);
+	fdw_private = lappend(fdw_private, pi->part_fields);
 
 	return make_foreignscan(tlist, scan_clauses, baserel->relid,
 							pi->id_exprs, fdw_private, NIL, NIL, outer_plan);

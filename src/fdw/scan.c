@@ -26,6 +26,7 @@
 #include "commands/explain.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -73,12 +74,20 @@ typedef struct S3dbScanState
 	int			nids;
 	int			id_pos;
 
-	/* listing */
-	char	   *prefix;			/* malloc'd "resource=R/data/" */
+	/* listing: the data prefix, or the prefixes of a partition */
+	char	  **prefixes;		/* "resource=R/data/id=" or ".../partition=P/f=v/id=" */
+	int			nprefixes;
+	int			prefix_idx;
+	const s3f_partition *part;	/* partition listed, or NULL */
+	List	   *part_fields;	/* field index of each expression */
+	HTAB	   *listed;			/* ids already returned (partitions may repeat them) */
+	bool		prefixes_ready;
 	s3s_list	page;			/* current page (malloc'd by the store) */
 	int			page_pos;
 	bool		have_page;
-	bool		list_done;
+	bool		list_done;		/* the current page is the prefix's last */
+	s3s_list	next_page;		/* prefetched with the previous batch */
+	bool		have_next;
 
 	/* current batch */
 	s3s_request *reqs;			/* palloc'd array of batch_size + 1 */
@@ -99,6 +108,7 @@ typedef struct S3dbScanState
 	Oid			serverid;
 	Oid			userid;
 	bool		for_modify;		/* remember ETags and references for writes */
+	bool		modify_reads_all;	/* ... and every attribute (UPDATE merges) */
 	bool		truncated;		/* the resource was truncated in this transaction */
 	HTAB	   *emitted;		/* ids served from pending writes while listing */
 	List	   *tail;			/* pending inserts still to return after listing */
@@ -122,8 +132,9 @@ scan_release(void *arg)
 	if (st->have_page)
 		s3s_list_free(&st->page);
 	st->have_page = false;
-	free(st->prefix);
-	st->prefix = NULL;
+	if (st->have_next)
+		s3s_list_free(&st->next_page);
+	st->have_next = false;
 }
 
 static void
@@ -276,6 +287,7 @@ s3dbBeginForeignScan(ForeignScanState *node, int eflags)
 	st->userid = userid;
 	st->for_modify = list_length(fsplan->fdw_private) > 3 &&
 		intVal(list_nth(fsplan->fdw_private, 3)) != 0;
+	st->modify_reads_all = st->for_modify && intVal(list_nth(fsplan->fdw_private, 3)) == 2;
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
 
@@ -301,8 +313,15 @@ s3dbBeginForeignScan(ForeignScanState *node, int eflags)
 	}
 	if (st->for_modify)
 	{
-		/* writes need the ETag and the old partition references */
+		/*
+		 * Writes need the ETag, the old partition references and, unless the
+		 * UPDATE replaces everything, the attributes the table does not
+		 * carry, which the new version of the record keeps.
+		 */
 		need_meta = true;
+		if (st->modify_reads_all)
+			for (int a = 0; a < st->res->nattrs; a++)
+				st->wanted[a] = true;
 		for (int p = 0; p < st->res->nparts; p++)
 			for (int f = 0; f < st->res->parts[p].nfields; f++)
 			{
@@ -327,14 +346,41 @@ s3dbBeginForeignScan(ForeignScanState *node, int eflags)
 	st->batch_size = Max(16, Min(4 * st->conn->opts.max_inflight, 512));
 	st->reqs = MemoryContextAllocZero(st->cxt, sizeof(s3s_request) * (st->batch_size + 1));
 
-	/* direct fetch by id? */
+	/* direct fetch by id, or listing of partition prefixes? */
+	if (list_length(fsplan->fdw_private) > 4 && list_nth(fsplan->fdw_private, 4) != NULL)
+	{
+		const char *pname = strVal(list_nth(fsplan->fdw_private, 4));
+
+		for (int p = 0; p < st->res->nparts; p++)
+			if (strcmp(st->res->parts[p].name, pname) == 0)
+				st->part = &st->res->parts[p];
+		st->part_fields = (List *) list_nth(fsplan->fdw_private, 5);
+	}
 	if (fsplan->fdw_exprs != NIL)
 	{
-		st->direct = true;
 		st->id_states = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
 		st->id_kinds = (List *) lthird(fsplan->fdw_private);
+		st->direct = list_length(fsplan->fdw_private) <= 4 ||
+			list_nth(fsplan->fdw_private, 4) == NULL;
 	}
-	st->prefix = s3f_prefix_data(st->res->name);
+	{
+		char	   *dp = s3f_prefix_data(st->res->name);
+
+		st->prefixes = MemoryContextAlloc(st->cxt, sizeof(char *));
+		st->prefixes[0] = MemoryContextStrdup(st->cxt, psprintf("%sid=", dp));
+		st->nprefixes = 1;
+		free(dp);
+	}
+	{
+		HASHCTL		ctl;
+
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = 1100;
+		ctl.entrysize = 1100;
+		ctl.hcxt = st->cxt;
+		st->listed = hash_create("s3db_fdw listed", 64, &ctl,
+								 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	}
 
 	s3s_get_stats(st->conn->store, &st->stats_start);
 }
@@ -346,7 +392,7 @@ list_next_page(S3dbScanState *st, const char *token)
 	s3s_request r;
 
 	s3s_request_init(&r, S3S_OP_LIST, NULL);
-	r.prefix = st->prefix;
+	r.prefix = st->prefixes[st->prefix_idx];
 	r.continuation = token;
 	s3db_execute(st->conn, &r, 1);
 	if (r.err.code != S3S_OK)
@@ -370,15 +416,112 @@ list_next_page(S3dbScanState *st, const char *token)
 static char *
 listed_id(S3dbScanState *st, const char *key)
 {
-	size_t		plen = strlen(st->prefix);
+	const char *prefix = st->prefixes[st->prefix_idx];
+	size_t		plen = strlen(prefix);
 	const char *rest;
+	bool		found;
 
-	if (strncmp(key, st->prefix, plen) != 0)
+	if (strncmp(key, prefix, plen) != 0)
 		return NULL;
 	rest = key + plen;
-	if (strncmp(rest, "id=", 3) != 0 || strchr(rest + 3, '/') != NULL || rest[3] == '\0')
+	if (strchr(rest, '/') != NULL || rest[0] == '\0' || strlen(rest) >= 1024)
 		return NULL;
-	return pstrdup(rest + 3);
+	/* a record may be referenced under several prefixes: return it once */
+	if (st->part)
+	{
+		hash_search(st->listed, rest, HASH_ENTER, &found);
+		if (found)
+			return NULL;
+	}
+	return pstrdup(rest);
+}
+
+/*
+ * Partition prefixes from the evaluated quals: one per combination of the
+ * values given for the fields (IN lists multiply).
+ */
+static void
+evaluate_partition_prefixes(S3dbScanState *st, ExprContext *econtext)
+{
+	int			nf = st->part->nfields;
+	List	  **choices = palloc0(sizeof(List *) * nf);
+	ListCell   *lc1,
+			   *lc2,
+			   *lc3;
+	int		   *pos = palloc0(sizeof(int) * nf);
+	List	   *out = NIL;
+	MemoryContext old = MemoryContextSwitchTo(st->cxt);
+
+	forthree(lc1, st->id_states, lc2, st->id_kinds, lc3, st->part_fields)
+	{
+		ExprState  *es = (ExprState *) lfirst(lc1);
+		int			f = lfirst_int(lc3);
+		bool		isnull;
+		Datum		d = ExecEvalExpr(es, econtext, &isnull);
+		S3dbColumn	col;
+		Oid			typ = exprType((Node *) es->expr);
+
+		if (isnull)
+			continue;
+		memset(&col, 0, sizeof(col));
+		col.typid = typ;
+		getTypeOutputInfo(typ, &col.typoutput, &col.typisvarlena);
+		col.elemtype = get_element_type(typ);
+		if (OidIsValid(col.elemtype))
+			get_typlenbyvalalign(col.elemtype, &col.elemlen, &col.elembyval, &col.elemalign);
+		{
+			s3f_val    *v = palloc0(sizeof(s3f_val));
+
+			s3db_datum_to_value(&col, d, false, v);
+			if (lfirst_int(lc2) == 1 && v->kind == S3F_ARRAY)
+			{
+				for (int i = 0; i < v->nitems; i++)
+					if (v->items[i].kind != S3F_NULL)
+						choices[f] = lappend(choices[f], &v->items[i]);
+			}
+			else
+				choices[f] = lappend(choices[f], v);
+		}
+	}
+
+	/* no value for some field (all NULL): nothing can match */
+	for (int f = 0; f < nf; f++)
+		if (choices[f] == NIL)
+		{
+			st->nprefixes = 0;
+			MemoryContextSwitchTo(old);
+			return;
+		}
+
+	for (;;)
+	{
+		const s3f_val **vals = palloc(sizeof(s3f_val *) * nf);
+		char	   *pfx;
+		int			f;
+
+		for (f = 0; f < nf; f++)
+			vals[f] = (const s3f_val *) list_nth(choices[f], pos[f]);
+		pfx = s3f_partition_prefix(st->res, st->part, (const s3f_val *const *) vals);
+		if (pfx)
+		{
+			out = lappend(out, psprintf("%s/id=", pfx));
+			free(pfx);
+		}
+		for (f = nf - 1; f >= 0; f--)
+		{
+			if (++pos[f] < list_length(choices[f]))
+				break;
+			pos[f] = 0;
+		}
+		if (f < 0)
+			break;
+	}
+	st->nprefixes = list_length(out);
+	st->prefixes = palloc(sizeof(char *) * Max(st->nprefixes, 1));
+	for (int i = 0; i < st->nprefixes; i++)
+		st->prefixes[i] = (char *) list_nth(out, i);
+	st->prefix_idx = 0;
+	MemoryContextSwitchTo(old);
 }
 
 static s3s_op
@@ -409,7 +552,7 @@ next_batch_ids(S3dbScanState *st, bool *prefetch)
 		return n;
 	}
 
-	while (n < st->batch_size)
+	while (n < st->batch_size && st->prefix_idx < st->nprefixes)
 	{
 		char	   *id;
 
@@ -417,12 +560,31 @@ next_batch_ids(S3dbScanState *st, bool *prefetch)
 		{
 			char	   *token;
 
-			if (st->have_page && st->list_done)
-				break;
 			if (st->truncated)
 			{
-				st->list_done = true;	/* nothing of the store survives */
+				st->prefix_idx = st->nprefixes;	/* nothing of the store survives */
 				break;
+			}
+			if (st->have_page && st->list_done)
+			{
+				/* this prefix is done: on to the next one */
+				s3s_list_free(&st->page);
+				st->have_page = false;
+				st->list_done = false;
+				st->prefix_idx++;
+				continue;
+			}
+			if (st->have_next)
+			{
+				if (st->have_page)
+					s3s_list_free(&st->page);
+				st->page = st->next_page;
+				memset(&st->next_page, 0, sizeof(st->next_page));
+				st->have_next = false;
+				st->have_page = true;
+				st->page_pos = 0;
+				st->list_done = !st->page.truncated;
+				continue;
 			}
 			if (n > 0)
 				break;			/* finish this batch first */
@@ -434,6 +596,10 @@ next_batch_ids(S3dbScanState *st, bool *prefetch)
 		if (id)
 			st->batch_ids[n++] = id;
 	}
+	/* the batch uses up this page: fetch the next one along with it */
+	if (n > 0 && st->have_page && st->page_pos >= st->page.n && !st->list_done &&
+		!st->have_next && st->page.next_token)
+		*prefetch = true;
 	MemoryContextSwitchTo(old);
 	return n;
 }
@@ -444,13 +610,14 @@ next_batch_ids(S3dbScanState *st, bool *prefetch)
  * without a request; req->user then points at the pending write.
  */
 static void
-fetch_batch(S3dbScanState *st, int n)
+fetch_batch(S3dbScanState *st, int n, bool prefetch)
 {
 	MemoryContext old = MemoryContextSwitchTo(st->batch_cxt);
 	char	  **keys = palloc(sizeof(char *) * n);
 	int		   *idx = palloc(sizeof(int) * n);
-	s3s_request *run = palloc0(sizeof(s3s_request) * n);
+	s3s_request *run = palloc0(sizeof(s3s_request) * (n + 1));
 	int			nrun = 0;
+	s3s_request *list = NULL;
 
 	for (int i = 0; i < n; i++)
 	{
@@ -479,8 +646,28 @@ fetch_batch(S3dbScanState *st, int n)
 		run[nrun++] = st->reqs[i];
 	}
 	st->nreqs = n;
-	if (nrun > 0)
-		s3db_execute(st->conn, run, nrun);
+	if (prefetch)
+	{
+		list = &run[nrun];
+		s3s_request_init(list, S3S_OP_LIST, NULL);
+		list->prefix = st->prefixes[st->prefix_idx];
+		list->continuation = pstrdup(st->page.next_token);
+	}
+	if (nrun > 0 || list)
+		s3db_execute(st->conn, run, nrun + (list ? 1 : 0));
+	if (list)
+	{
+		if (list->err.code != S3S_OK)
+		{
+			s3s_error	e = list->err;
+
+			s3db_report(&e, psprintf("could not list resource \"%s\"", st->res->name));
+		}
+		st->next_page = list->list;
+		memset(&list->list, 0, sizeof(list->list));
+		st->have_next = true;
+		s3s_request_reset(list);
+	}
 
 	if (st->mode == FETCH_HEAD_THEN_GET && nrun > 0)
 	{
@@ -582,7 +769,7 @@ fill_batch(S3dbScanState *st)
 		}
 	}
 	else
-		fetch_batch(st, n);
+		fetch_batch(st, n, prefetch);
 	st->pos = 0;
 	return true;
 }
@@ -600,6 +787,15 @@ remember_seen(S3dbScanState *st, const char *id, s3s_request *r, s3f_record *rec
 	memset(&seen, 0, sizeof(seen));
 	seen.etag = r->obj.etag;
 	seen.has_body = r->obj.size > 0;
+	seen.nmeta = r->obj.meta.n;
+	seen.mkeys = r->obj.meta.keys;
+	seen.mvals = r->obj.meta.values;
+	if (r->op == S3S_OP_GET && !rec->has_content)
+	{
+		seen.body = (char *) r->obj.body;
+		seen.body_len = r->obj.body_len;
+	}
+	seen.content_type = r->obj.content_type;
 	seen.has_content = rec->has_content;
 	seen.version = rec->version;
 	for (int i = 0; i < st->res->nparts; i++)
@@ -752,6 +948,11 @@ s3dbIterateForeignScan(ForeignScanState *node)
 
 	if (st->direct && st->ids == NULL)
 		evaluate_ids(st, node->ss.ps.ps_ExprContext);
+	else if (st->part && st->id_states != NIL && !st->prefixes_ready)
+	{
+		evaluate_partition_prefixes(st, node->ss.ps.ps_ExprContext);
+		st->prefixes_ready = true;
+	}
 
 	for (;;)
 	{
@@ -807,19 +1008,28 @@ s3dbReScanForeignScan(ForeignScanState *node)
 	if (st->have_page)
 		s3s_list_free(&st->page);
 	st->have_page = false;
+	if (st->have_next)
+		s3s_list_free(&st->next_page);
+	st->have_next = false;
 	st->list_done = false;
 	st->page_pos = 0;
+	st->prefix_idx = 0;
+	if (st->part && st->id_states != NIL)
+		st->prefixes_ready = false;	/* parameters may have changed */
 	st->ids = NULL;				/* parameters may have changed */
 	st->tail = NIL;
 	st->tail_ready = false;
-	if (st->emitted)
+	for (int h = 0; h < 2; h++)
 	{
+		HTAB	   *t = h == 0 ? st->emitted : st->listed;
 		HASH_SEQ_STATUS hs;
 		char	   *e;
 
-		hash_seq_init(&hs, st->emitted);
+		if (t == NULL)
+			continue;
+		hash_seq_init(&hs, t);
 		while ((e = hash_seq_search(&hs)) != NULL)
-			hash_search(st->emitted, e, HASH_REMOVE, NULL);
+			hash_search(t, e, HASH_REMOVE, NULL);
 	}
 	st->id_pos = 0;
 }
@@ -846,7 +1056,14 @@ s3dbExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	char	   *resource = strVal(linitial(fsplan->fdw_private));
 
 	ExplainPropertyText("S3 Resource", resource, es);
-	if (fsplan->fdw_exprs != NIL)
+	if (list_length(fsplan->fdw_private) > 4 && list_nth(fsplan->fdw_private, 4) != NULL)
+		ExplainPropertyText("S3 Access",
+							psprintf("LIST resource=%s/partition=%s/ (%d field%s)", resource,
+									 strVal(list_nth(fsplan->fdw_private, 4)),
+									 list_length((List *) list_nth(fsplan->fdw_private, 5)),
+									 list_length((List *) list_nth(fsplan->fdw_private, 5)) == 1 ? "" : "s"),
+							es);
+	else if (fsplan->fdw_exprs != NIL)
 		ExplainPropertyText("S3 Access", "direct fetch by id", es);
 	else
 		ExplainPropertyText("S3 Access", psprintf("LIST resource=%s/data/", resource), es);

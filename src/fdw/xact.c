@@ -289,6 +289,24 @@ s3db_seen_put(Oid serverid, Oid userid, const char *resource, const char *id,
 	e->seen.content_meta = NIL;
 	foreach(lc, seen->content_meta)
 		e->seen.content_meta = lappend(e->seen.content_meta, pstrdup((char *) lfirst(lc)));
+	e->seen.nmeta = seen->nmeta;
+	e->seen.mkeys = palloc(sizeof(char *) * Max(seen->nmeta, 1));
+	e->seen.mvals = palloc(sizeof(char *) * Max(seen->nmeta, 1));
+	for (int i = 0; i < seen->nmeta; i++)
+	{
+		e->seen.mkeys[i] = pstrdup(seen->mkeys[i]);
+		e->seen.mvals[i] = pstrdup(seen->mvals[i]);
+	}
+	e->seen.body = NULL;
+	e->seen.body_len = 0;
+	if (seen->body)
+	{
+		e->seen.body = palloc(seen->body_len + 1);
+		memcpy(e->seen.body, seen->body, seen->body_len);
+		e->seen.body[seen->body_len] = '\0';
+		e->seen.body_len = seen->body_len;
+	}
+	e->seen.content_type = seen->content_type ? pstrdup(seen->content_type) : NULL;
 	MemoryContextSwitchTo(old);
 }
 
@@ -398,7 +416,12 @@ apply_conn(S3dbConn *conn, List *finals, List *truncs)
 	foreach(lc, truncs)
 	{
 		const char *resource = (const char *) lfirst(lc);
-		char	   *prefix = psprintf("resource=%s/", resource);
+
+		for (int pass = 0; pass < 2; pass++)
+		{
+		/* records and their partition references; sequences stay */
+		char	   *prefix = psprintf(pass == 0 ? "resource=%s/data/" : "resource=%s/partition=",
+									  resource);
 		char	   *token = NULL;
 
 		for (;;)
@@ -441,6 +464,7 @@ apply_conn(S3dbConn *conn, List *finals, List *truncs)
 			s3s_request_reset(&l);
 			if (token == NULL)
 				break;
+		}
 		}
 	}
 
@@ -678,7 +702,14 @@ pre_commit(void)
 
 			sscanf((char *) lfirst(lc2), "%u/%u/%n", &s, &u, &off);
 			if (s == serverid && u == userid)
-				truncs = lappend(truncs, (char *) lfirst(lc2) + off);
+			{
+				/* the key is "server/user/resource/" */
+				char	   *r = pstrdup((char *) lfirst(lc2) + off);
+
+				if (r[0] && r[strlen(r) - 1] == '/')
+					r[strlen(r) - 1] = '\0';
+				truncs = lappend(truncs, r);
+			}
 		}
 		apply_conn(s3db_get_conn(serverid, userid), finals, truncs);
 	}

@@ -48,6 +48,13 @@ typedef struct S3dbSeen
 	char	   *version;
 	List	   *markers;		/* partition reference keys of the stored state */
 	List	   *content_meta;	/* _hascontent/_mimetype/_contentlength key, value, ... */
+	/* the object as read, so an UPDATE keeps the attributes it does not set */
+	int			nmeta;
+	char	  **mkeys;
+	char	  **mvals;
+	char	   *body;			/* NULL when only a HEAD was needed */
+	size_t		body_len;
+	char	   *content_type;
 } S3dbSeen;
 
 extern void s3db_xact_init(void);
