@@ -11,7 +11,7 @@ EXTENSION  = s3db_fdw
 DATA       = $(wildcard sql/s3db_fdw--*.sql)
 PGFILEDESC = "s3db_fdw - foreign data wrapper for s3db.js object stores"
 
-CORE_SRCS  = $(sort $(wildcard src/store/*.c src/format/*.c))
+CORE_SRCS  = $(sort $(wildcard src/store/*.c src/format/*.c src/coord/*.c))
 PG_SRCS    = s3db_fdw.c $(sort $(wildcard src/fdw/*.c plugins/*.c))
 OBJS       = $(PG_SRCS:.c=.o) $(CORE_SRCS:.c=.o)
 
