@@ -365,7 +365,9 @@ s3f_stable_json(s3f_sb *sb, json_object *o)
 					sb->oom = true;
 					return;
 				}
-				qsort(m, n, sizeof(*m), member_cmp);
+				/* an empty object has no member array: qsort(NULL) is undefined */
+				if (n > 1)
+					qsort(m, n, sizeof(*m), member_cmp);
 				s3f_sb_putc(sb, '{');
 				for (i = 0; i < n; i++)
 				{

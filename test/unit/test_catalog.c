@@ -116,6 +116,10 @@ test_hash(void)
 	CHECK(h != NULL && strcmp(h, "sha256:cc6c2f43ebd8465c3b359f90e1ae462cf429968ce135d5defd48f46c9755f6c4") != 0);
 	free(h);
 	CHECK(s3f_definition_hash("{broken", NULL, NULL, false) == NULL);
+	/* empty objects (no members to sort) hash as "{}" */
+	h = s3f_definition_hash("{\"a\":{}}", NULL, "{}", false);
+	CHECK_STREQ(h, "sha256:158dd2d2133f92970333fecb46844bca354c1e671ef728bdff15bd1481803184");
+	free(h);
 }
 
 static void
