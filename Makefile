@@ -59,3 +59,80 @@ unit: unit-build
 clean: clean-unit
 clean-unit:
 	rm -rf test/unit/bin test/unit/obj
+
+# ---- fuzzing and sanitizer builds of src/ (see test/fuzz/README.md) ----
+# "make fuzz" builds the libFuzzer targets of test/fuzz and runs each for
+# FUZZ_SECONDS, failing on the first crash, leak or undefined behaviour;
+# "make unit-asan" runs the unit tests under AddressSanitizer and
+# UndefinedBehaviorSanitizer.  Both need clang (libFuzzer); neither is part
+# of the default build.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_CFLAGS  ?= -g -O1 -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror
+FUZZ_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_TARGETS = $(patsubst test/fuzz/%.c,%,$(sort $(wildcard test/fuzz/fuzz_*.c)))
+FUZZ_BINS    = $(addprefix test/fuzz/bin/,$(FUZZ_TARGETS))
+FUZZ_CORE    = $(patsubst %.c,test/fuzz/obj/%.o,$(CORE_SRCS))
+FUZZ_ENV     = ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
+               UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# longest input per target
+FUZZ_MAXLEN_fuzz_catalog = 8192
+FUZZ_MAXLEN_fuzz_record  = 4096
+FUZZ_MAXLEN_fuzz_decode  = 1024
+FUZZ_MAXLEN_fuzz_metaenc = 1024
+FUZZ_MAXLEN_fuzz_connstr = 512
+
+test/fuzz/obj/%.o: %.c $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -Isrc $(XML_CFLAGS) $(JSON_CFLAGS) -c $< -o $@
+
+test/fuzz/bin/%: test/fuzz/%.c test/fuzz/fuzz.h $(FUZZ_CORE)
+	@mkdir -p test/fuzz/bin
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(FUZZ_SAN) -Isrc $(XML_CFLAGS) $(JSON_CFLAGS) $< $(FUZZ_CORE) $(DEP_LIBS) -lm -o $@
+
+.PHONY: fuzz fuzz-build unit-asan unit-asan-build clean-fuzz
+fuzz-build: $(FUZZ_BINS)
+
+# New inputs go to test/fuzz/work/<target> (ignored), crash inputs to
+# test/fuzz/artifacts/; the seed corpora under test/fuzz/corpus stay as
+# committed.
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p test/fuzz/work/$$t test/fuzz/artifacts test/fuzz/corpus/$$t; \
+		echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
+		$(FUZZ_ENV) test/fuzz/bin/$$t -max_total_time=$(FUZZ_SECONDS) \
+			-max_len=$$(case $$t in \
+				fuzz_catalog) echo $(FUZZ_MAXLEN_fuzz_catalog);; \
+				fuzz_record) echo $(FUZZ_MAXLEN_fuzz_record);; \
+				fuzz_decode) echo $(FUZZ_MAXLEN_fuzz_decode);; \
+				fuzz_metaenc) echo $(FUZZ_MAXLEN_fuzz_metaenc);; \
+				*) echo $(FUZZ_MAXLEN_fuzz_connstr);; esac) \
+			-timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
+			-artifact_prefix=test/fuzz/artifacts/$$t- \
+			test/fuzz/work/$$t test/fuzz/corpus/$$t 2>test/fuzz/work/$$t.log \
+			|| { tail -n 60 test/fuzz/work/$$t.log; echo "fuzz: $$t failed"; exit 1; }; \
+		grep -E '^(stat::number_of_executed_units|Done)' test/fuzz/work/$$t.log || true; \
+	done
+
+# the unit tests, built with the sanitizers into their own directories
+UNIT_ASAN_CC   ?= $(FUZZ_CC)
+UNIT_ASAN_BINS = $(patsubst test/unit/%.c,test/unit/bin-asan/%,$(UNIT_SRCS))
+UNIT_ASAN_CORE = $(patsubst %.c,test/unit/obj-asan/%.o,$(CORE_SRCS))
+
+test/unit/obj-asan/%.o: %.c $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	@test -f test/unit/obj-asan/.gitignore || echo '*' > test/unit/obj-asan/.gitignore
+	$(UNIT_ASAN_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -Isrc $(XML_CFLAGS) $(JSON_CFLAGS) -c $< -o $@
+
+test/unit/bin-asan/%: test/unit/%.c $(UNIT_ASAN_CORE) test/unit/unit.h
+	@mkdir -p test/unit/bin-asan
+	@test -f test/unit/bin-asan/.gitignore || echo '*' > test/unit/bin-asan/.gitignore
+	$(UNIT_ASAN_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -Isrc -Itest/unit $(XML_CFLAGS) $(JSON_CFLAGS) $< $(UNIT_ASAN_CORE) $(DEP_LIBS) -lm -o $@
+
+unit-asan-build: $(UNIT_ASAN_BINS)
+unit-asan: unit-asan-build
+	cd test/unit && $(FUZZ_ENV) prove -e '' $(patsubst test/unit/%,%,$(UNIT_ASAN_BINS))
+
+clean: clean-fuzz
+clean-fuzz:
+	rm -rf test/fuzz/bin test/fuzz/obj test/fuzz/work test/fuzz/artifacts test/unit/bin-asan test/unit/obj-asan
