@@ -69,6 +69,8 @@ s3db_fdw_handler(PG_FUNCTION_ARGS)
 	routine->ExecForeignUpdate = s3dbExecForeignUpdate;
 	routine->ExecForeignDelete = s3dbExecForeignDelete;
 	routine->EndForeignModify = s3dbEndForeignModify;
+	routine->BeginForeignInsert = s3dbBeginForeignInsert;
+	routine->EndForeignInsert = s3dbEndForeignInsert;
 	routine->ExplainForeignModify = s3dbExplainForeignModify;
 	routine->IsForeignRelUpdatable = s3dbIsForeignRelUpdatable;
 	routine->ExecForeignTruncate = s3dbExecForeignTruncate;

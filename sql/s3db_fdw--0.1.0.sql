@@ -19,3 +19,21 @@ CREATE FOREIGN DATA WRAPPER s3db_fdw
 
 COMMENT ON FOREIGN DATA WRAPPER s3db_fdw
   IS 'foreign data wrapper for s3db.js document stores';
+
+-- The objects of a store, for inspection: key, size, ETag, last modified.
+CREATE FUNCTION s3db_list(server name, prefix text DEFAULT '',
+                          OUT key text, OUT size bigint, OUT etag text,
+                          OUT last_modified timestamptz)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME'
+LANGUAGE C VOLATILE;
+
+-- Write a resource definition into s3db.json from a foreign table's columns
+-- (a new resource, or new attributes of an existing one).  Returns the
+-- attribute definitions written.
+CREATE FUNCTION s3db_create_resource(ftable regclass, behavior text DEFAULT NULL,
+                                     partitions jsonb DEFAULT NULL,
+                                     timestamps boolean DEFAULT false)
+RETURNS text
+AS 'MODULE_PATHNAME'
+LANGUAGE C VOLATILE;

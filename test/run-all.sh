@@ -69,10 +69,11 @@ stage "upload fixtures to S3" upload_fixtures
 
 PG_REGRESS=$(dirname "$(pg_config --pgxs)")/../test/regress/pg_regress
 REGRESS_TESTS=$(ls sql/*.sql | grep -v -- '--' | sed 's,sql/,,;s,\.sql$,,' | sort)
-regress() {  # regress LABEL FIXTURE_BASE
-  local label=$1 base=$2
+regress() {  # regress LABEL FIXTURE_BASE WRITABLE_STORE
+  local label=$1 base=$2 writable=$3
   mkdir -p "$WORK/regress-$label"
   S3DB_FIXTURE_URL="$base/store" S3DB_BROKEN_URL="$base/broken" S3DB_CORRUPT_URL="$base/corrupt" \
+  S3DB_WRITE_URL="$writable" \
     "$PG_REGRESS" --inputdir=. --outputdir="$WORK/regress-$label" --bindir="$PGBIN" \
       --load-extension=s3db_fdw --dbname=contrib_regression_$label $REGRESS_TESTS
   local rc=$?
@@ -81,8 +82,9 @@ regress() {  # regress LABEL FIXTURE_BASE
   fi
   return $rc
 }
-stage "pg_regress on file://" regress file "file://$WORK/fixtures"
-stage "pg_regress on S3" regress s3 "$S3BASE/regress"
+make_work "$WORK/write-store"
+stage "pg_regress on file://" regress file "file://$WORK/fixtures" "file://$WORK/write-store"
+stage "pg_regress on S3" regress s3 "$S3BASE/regress" "$S3BASE/regress-write"
 
 if [ -x test/interop/run.sh ]; then
   stage "interop with s3db.js on file://" test/interop/run.sh file "$WORK/interop-file"

@@ -147,8 +147,8 @@ s3db_get_conn(Oid serverid, Oid userid)
 	c = hash_search(conn_hash, &key, HASH_ENTER, &found);
 	if (!found)
 	{
-		c->store = NULL;
-		c->catalog = NULL;
+		/* everything but the key is garbage in a new entry */
+		memset(((char *) c) + sizeof(ConnKey), 0, sizeof(S3dbConn) - sizeof(ConnKey));
 		c->invalid = true;
 	}
 	if (c->invalid || c->store == NULL)

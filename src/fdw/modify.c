@@ -701,6 +701,40 @@ s3dbExecForeignUpdate(EState *estate, ResultRelInfo *rinfo,
 	return slot;
 }
 
+/* Fill a slot with the columns of a record about to be deleted. */
+static void
+returning_row(S3dbModifyState *ms, TupleTableSlot *slot, const char *id, S3dbSeen *seen)
+{
+	s3f_record	base;
+	bool		have;
+
+	ExecClearTuple(slot);
+	memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
+	memset(&base, 0, sizeof(base));
+	have = decode_base(ms, id, seen, &base);
+	PG_TRY();
+	{
+		for (int c = 0; c < ms->ncols; c++)
+		{
+			S3dbColumn *col = &ms->cols[c];
+			int			a = col->attnum - 1;
+
+			if (col->attr_index == S3DB_COL_ID)
+				slot->tts_values[a] = s3db_text_to_datum(col, id, &slot->tts_isnull[a]);
+			else if (have && col->attr_index >= 0)
+				slot->tts_values[a] = s3db_value_to_datum(col, &base.vals[col->attr_index],
+														  &slot->tts_isnull[a]);
+		}
+	}
+	PG_FINALLY();
+	{
+		if (have)
+			s3f_record_free(&base);
+	}
+	PG_END_TRY();
+	ExecStoreVirtualTuple(slot);
+}
+
 TupleTableSlot *
 s3dbExecForeignDelete(EState *estate, ResultRelInfo *rinfo,
 					  TupleTableSlot *slot, TupleTableSlot *planSlot)
@@ -724,6 +758,12 @@ s3dbExecForeignDelete(EState *estate, ResultRelInfo *rinfo,
 	prev = s3db_pending_lookup(ms->serverid, ms->userid, ms->res->name, p.id);
 	p.is_insert = prev != NULL && prev->is_insert;
 	p.version = ms->res->current_version;
+
+	/* RETURNING: the row as it was, from what the scan read */
+	if (rinfo->ri_projectReturning)
+		returning_row(ms, slot, p.id,
+					  p.is_insert ? NULL : s3db_seen_get(ms->serverid, ms->userid,
+														 ms->res->name, p.id));
 	s3db_pending_add(&p);
 	MemoryContextSwitchTo(old);
 	return slot;
@@ -759,4 +799,24 @@ s3dbExecForeignTruncate(List *rels, DropBehavior behavior, bool restart_seqs)
 		s3db_table_options(RelationGetRelid(rel), &topts);
 		s3db_pending_truncate(topts.serverid, topts.userid, topts.resource);
 	}
+}
+
+/*
+ * COPY FROM and tuple routing insert through BeginForeignInsert rather
+ * than a planned ModifyTable.
+ */
+void
+s3dbBeginForeignInsert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
+{
+	S3dbModifyState *ms = palloc0(sizeof(S3dbModifyState));
+
+	rinfo->ri_FdwState = ms;
+	ms->strategy = STRATEGY_INSERT;
+	open_state(ms, rinfo->ri_RelationDesc, mtstate->ps.state, rinfo);
+}
+
+void
+s3dbEndForeignInsert(EState *estate, ResultRelInfo *rinfo)
+{
+	/* nothing: the writes wait in the transaction buffer */
 }

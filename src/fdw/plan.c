@@ -438,7 +438,8 @@ s3dbGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 
 	fdw_private = list_make4(makeString(pi->resource), attnums, pi->id_kinds,
 							 makeInteger(!pi->for_modify ? 0 :
-										 (pi->replace || root->parse->commandType == CMD_DELETE) ? 1 : 2));
+										 (pi->replace || (root->parse->commandType == CMD_DELETE &&
+														  root->parse->returningList == NIL)) ? 1 : 2));
 	fdw_private = lappend(fdw_private, pi->partition ? makeString(pi->partition) : NULL);
 	fdw_private = lappend(fdw_private, pi->part_fields);
 

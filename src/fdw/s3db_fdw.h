@@ -173,6 +173,8 @@ extern TupleTableSlot *s3dbExecForeignUpdate(EState *estate, ResultRelInfo *rinf
 extern TupleTableSlot *s3dbExecForeignDelete(EState *estate, ResultRelInfo *rinfo,
 											 TupleTableSlot *slot, TupleTableSlot *planSlot);
 extern void s3dbEndForeignModify(EState *estate, ResultRelInfo *rinfo);
+extern void s3dbBeginForeignInsert(ModifyTableState *mtstate, ResultRelInfo *rinfo);
+extern void s3dbEndForeignInsert(EState *estate, ResultRelInfo *rinfo);
 extern void s3dbExplainForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 									 List *fdw_private, int subplan_index,
 									 ExplainState *es);

@@ -342,6 +342,10 @@ s3dbBeginForeignScan(ForeignScanState *node, int eflags)
 		st->emitted = hash_create("s3db_fdw emitted", 64, &ctl,
 								  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	}
+	/* a fetch by id must at least find out whether the record exists */
+	if (fsplan->fdw_exprs != NIL &&
+		(list_length(fsplan->fdw_private) <= 4 || list_nth(fsplan->fdw_private, 4) == NULL))
+		need_meta = true;
 	st->mode = choose_fetch_mode(st, need_content, need_meta);
 	st->batch_size = Max(16, Min(4 * st->conn->opts.max_inflight, 512));
 	st->reqs = MemoryContextAllocZero(st->cxt, sizeof(s3s_request) * (st->batch_size + 1));

@@ -1,0 +1,151 @@
+--
+-- Writes: INSERT/UPDATE/DELETE/TRUNCATE in s3db.js's format, applied at commit
+--
+\getenv write_url S3DB_WRITE_URL
+CREATE SERVER w FOREIGN DATA WRAPPER s3db_fdw;
+CREATE USER MAPPING FOR CURRENT_USER SERVER w
+  OPTIONS (connection_string :'write_url', passphrase 'write-pass');
+CREATE VIEW store AS
+  SELECT key, size FROM s3db_list('w') WHERE key NOT LIKE 'plugin=%' ORDER BY key;
+CREATE VIEW store_digest AS
+  SELECT count(*) AS objects, md5(string_agg(key || ':' || etag, ',' ORDER BY key)) AS digest
+    FROM s3db_list('w');
+
+-- a resource created from SQL, with a partition on a nested field
+CREATE FOREIGN TABLE items (
+  id text, name text NOT NULL, qty bigint, price numeric, tags text[],
+  active boolean, city text OPTIONS (field 'address.city'),
+  zip text OPTIONS (field 'address.zip'), seen timestamptz
+) SERVER w OPTIONS (resource 'items');
+SELECT s3db_create_resource('items', 'body-overflow',
+                            '{"byCity": {"fields": {"address.city": "string"}}}');
+CREATE SCHEMA imp;
+IMPORT FOREIGN SCHEMA s3db FROM SERVER w INTO imp;
+\d imp.items
+
+-- INSERT: one row, RETURNING, several rows, INSERT ... SELECT, COPY
+INSERT INTO items VALUES ('i1', 'Widget', 3, 9.99, '{a,b}', true, 'Berlin', '10115',
+                          '2024-01-15 10:20:30.123+00') RETURNING *;
+INSERT INTO items (id, name, qty, city) VALUES ('i2', 'Gadget', 1, 'Rio'), ('i3', 'Ünïcödé ✓', 0, 'Berlin');
+INSERT INTO items (id, name, qty, price, city)
+  SELECT 'g' || g, 'generated ' || g, g, g * 1.5, CASE WHEN g % 2 = 0 THEN 'Berlin' ELSE 'Rio' END
+    FROM generate_series(1, 5) g;
+COPY items (id, name, qty, city) FROM STDIN;
+c1	copied one	10	Lisbon
+c2	copied two	20	Lisbon
+\.
+SELECT id, name, qty, price, tags, active, city, zip, seen FROM items ORDER BY id;
+-- what is in the store: records and partition references
+SELECT * FROM store;
+-- ids are generated when not given, with the resource's id size
+INSERT INTO items (name, city) VALUES ('no id', 'Oslo') RETURNING length(id);
+DELETE FROM items WHERE name = 'no id';
+
+-- the partition is used for equality on its field
+EXPLAIN (COSTS OFF) SELECT id FROM items WHERE city = 'Lisbon';
+SELECT id FROM items WHERE city IN ('Lisbon', 'Rio') ORDER BY id;
+
+-- constraint errors name the field
+DO $$ BEGIN INSERT INTO items (id, qty) VALUES ('bad', 1);
+EXCEPTION WHEN not_null_violation THEN RAISE NOTICE 'not_null_violation: %', SQLERRM; END $$;
+INSERT INTO items (id, name) VALUES ('a/b', 'bad id');
+INSERT INTO items (id, name) VALUES ('i1', 'duplicate in one transaction'), ('i1', 'again');
+-- a record that exists in the store: unique violation at commit
+BEGIN;
+INSERT INTO items (id, name) VALUES ('i2', 'duplicate');
+COMMIT;
+SELECT name FROM items WHERE id = 'i2';
+
+-- UPDATE: the planner's strategy is in EXPLAIN
+EXPLAIN (COSTS OFF) UPDATE items SET qty = qty + 1 WHERE id = 'i1';
+UPDATE items SET qty = qty + 1 WHERE id = 'i1' RETURNING id, qty;
+-- moving a record to another partition moves its reference
+UPDATE items SET city = 'Oslo' WHERE id = 'i3';
+SELECT key FROM store WHERE key LIKE '%id=i3';
+-- a table that maps some attributes only keeps the others
+CREATE FOREIGN TABLE items_names (id text, name text) SERVER w OPTIONS (resource 'items');
+UPDATE items_names SET name = upper(name) WHERE id = 'i1';
+SELECT id, name, qty, price, tags, city, zip FROM items WHERE id = 'i1';
+
+CREATE FOREIGN TABLE flat (id text, a text, b bigint) SERVER w OPTIONS (resource 'flat');
+SELECT s3db_create_resource('flat');
+INSERT INTO flat VALUES ('f1', 'x', 1), ('f2', 'y', 2);
+EXPLAIN (COSTS OFF) UPDATE flat SET a = 'z', b = 3 WHERE id = 'f1';
+EXPLAIN (COSTS OFF) UPDATE flat SET b = b * 10;
+UPDATE flat SET a = 'z', b = 3 WHERE id = 'f1';
+UPDATE flat SET b = b * 10;
+SELECT * FROM flat ORDER BY id;
+CREATE FOREIGN TABLE docs (id text, body text) SERVER w OPTIONS (resource 'docs');
+SELECT s3db_create_resource('docs', 'body-only');
+INSERT INTO docs VALUES ('d1', 'in the body');
+EXPLAIN (COSTS OFF) UPDATE docs SET body = body || '!';
+UPDATE docs SET body = body || '!';
+SELECT * FROM docs;
+UPDATE items SET id = 'renamed' WHERE id = 'i1';
+
+-- transactions: nothing reaches the store before COMMIT, ROLLBACK leaves it as it was
+CREATE TEMP TABLE before AS SELECT * FROM store_digest;
+BEGIN;
+INSERT INTO items (id, name, city) VALUES ('t1', 'pending', 'Berlin');
+UPDATE items SET qty = 100 WHERE id = 'i2';
+DELETE FROM items WHERE id = 'g1';
+-- the transaction sees its own writes
+SELECT id, name, qty FROM items WHERE id IN ('t1', 'i2', 'g1') ORDER BY id;
+SELECT count(*) FROM items;
+SELECT id FROM items WHERE city = 'Berlin' ORDER BY id;
+SELECT (SELECT digest FROM store_digest) = (SELECT digest FROM before) AS store_unchanged;
+ROLLBACK;
+SELECT (SELECT digest FROM store_digest) = (SELECT digest FROM before) AS store_unchanged;
+SELECT id, name, qty FROM items WHERE id IN ('t1', 'i2', 'g1') ORDER BY id;
+
+-- savepoints
+BEGIN;
+INSERT INTO items (id, name) VALUES ('s1', 'kept');
+SAVEPOINT sp;
+INSERT INTO items (id, name) VALUES ('s2', 'rolled back');
+DELETE FROM items WHERE id = 'i2';
+ROLLBACK TO sp;
+INSERT INTO items (id, name) VALUES ('s3', 'kept too');
+COMMIT;
+SELECT id, name FROM items WHERE id IN ('s1', 's2', 's3', 'i2') ORDER BY id;
+
+-- an error aborts the transaction and writes nothing
+BEGIN;
+INSERT INTO items (id, name) VALUES ('e1', 'never');
+SELECT 1 / 0;
+COMMIT;
+SELECT count(*) FROM items WHERE id = 'e1';
+
+-- DELETE removes the record and its partition references
+DELETE FROM items WHERE id IN ('g2', 'g3') RETURNING id;
+SELECT key FROM store WHERE key ~ 'id=g[23]$';
+
+-- row triggers fire as for any foreign table
+CREATE TABLE audit (op text, id text, qty bigint);
+CREATE FUNCTION items_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'DELETE' THEN INSERT INTO audit VALUES (TG_OP, OLD.id, OLD.qty); RETURN OLD; END IF;
+  INSERT INTO audit VALUES (TG_OP, NEW.id, NEW.qty); RETURN NEW;
+END $$;
+CREATE FUNCTION items_default_qty() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN NEW.qty := coalesce(NEW.qty, 42); RETURN NEW; END $$;
+CREATE TRIGGER items_before BEFORE INSERT ON items FOR EACH ROW EXECUTE FUNCTION items_default_qty();
+CREATE TRIGGER items_after AFTER INSERT OR UPDATE OR DELETE ON items
+  FOR EACH ROW EXECUTE FUNCTION items_audit();
+INSERT INTO items (id, name) VALUES ('tr1', 'triggered');
+UPDATE items SET qty = qty + 1 WHERE id = 'tr1';
+DELETE FROM items WHERE id = 'tr1';
+SELECT * FROM audit;
+DROP TRIGGER items_before ON items;
+DROP TRIGGER items_after ON items;
+
+-- TRUNCATE removes records and references
+TRUNCATE items;
+SELECT count(*) FROM items;
+SELECT count(*) FROM store WHERE key LIKE 'resource=items/%';
+
+DROP SCHEMA imp CASCADE;
+DROP VIEW store, store_digest;
+DROP TABLE audit;
+DROP FUNCTION items_audit(), items_default_qty();
+DROP SERVER w CASCADE;
