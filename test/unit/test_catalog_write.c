@@ -218,13 +218,13 @@ test_store(const char *url)
 	char	   *a1 = J("{'name':'string'}"),
 			   *a2 = J("{'name':'string','n':'number'}");
 
-	printf("# store %s\n", url);
 	s3s_config_init(&cfg);
 	cfg.url = url;
 	st = s3s_open(&cfg, &err);
 	CHECK(st != NULL);
 	if (st == NULL)
 		return;
+	printf("# store %s\n", s3s_store_describe(st));
 	CHECK_INTEQ(s3f_catalog_update(st, "people", a1, NULL, NULL, false, 10, &err), S3S_OK);
 	CHECK_INTEQ(s3f_catalog_update(st, "pets", a1, "body-overflow", NULL, false, 0, &err), S3S_OK);
 	CHECK_INTEQ(s3f_catalog_update(st, "people", a2, NULL, NULL, false, 10, &err), S3S_OK);

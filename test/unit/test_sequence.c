@@ -186,10 +186,21 @@ run_worker(void *arg)
 	for (i = 0; i < PER_WORKER; i++)
 	{
 		double		v;
+		s3s_code	rc;
+		int			tries = 0;
 
-		if (s3f_sequence_next(st, w->res, &c, 1, &v, &err) != S3S_OK)
+		/*
+		 * Over HTTP a waiter can be starved past the protocol's 5 s limit
+		 * by faster peers (s3db.js has the same limit); like a statement
+		 * retried after "sequence lock busy", try again.
+		 */
+		while ((rc = s3f_sequence_next(st, w->res, &c, 1, &v, &err)) == S3S_ERR_TIMEOUT &&
+			   ++tries < 30)
+			;
+		if (rc != S3S_OK)
 		{
 			printf("# worker: %s\n", err.message);
+			fflush(stdout);
 			break;
 		}
 		w->got[w->n++] = v;
