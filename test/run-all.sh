@@ -86,6 +86,23 @@ make_work "$WORK/write-store"
 stage "pg_regress on file://" regress file "file://$WORK/fixtures" "file://$WORK/write-store"
 stage "pg_regress on S3" regress s3 "$S3BASE/regress" "$S3BASE/regress-write"
 
+PG_ISOLATION=$(dirname "$(pg_config --pgxs)")/../test/isolation/pg_isolation_regress
+ISOLATION_TESTS=$(ls specs/*.spec | sed 's,specs/,,;s,\.spec$,,' | sort)
+isolation() {  # isolation LABEL STORE_URL
+  local label=$1 url=$2
+  mkdir -p "$WORK/isolation-$label"
+  PGOPTIONS="-c s3db_test.url=$url" "$PG_ISOLATION" --inputdir=. --outputdir="$WORK/isolation-$label" \
+    --bindir="$PGBIN" --load-extension=s3db_fdw --dbname=isolation_$label $ISOLATION_TESTS
+  local rc=$?
+  if [ $rc -ne 0 ] && [ -f "$WORK/isolation-$label/regression.diffs" ]; then
+    cat "$WORK/isolation-$label/regression.diffs"
+  fi
+  return $rc
+}
+make_work "$WORK/isolation-store"
+stage "isolation on file://" isolation file "file://$WORK/isolation-store"
+stage "isolation on S3" isolation s3 "$S3BASE/isolation"
+
 if [ -x test/interop/run.sh ]; then
   stage "interop with s3db.js on file://" test/interop/run.sh file "$WORK/interop-file"
   stage "interop with s3db.js on S3" test/interop/run.sh s3 "$WORK/interop-s3"

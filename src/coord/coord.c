@@ -14,7 +14,8 @@
  *		null, or a "gcs-" leader while plain workers exist): elect, writing
  *		epoch max(seen + 1, highest known + 1) with If-None-Match: * when the
  *		object is absent and If-Match on its ETag when replacing it;
- *	 4. PUT checkpoint.json with the epoch just seen.
+ *	 4. if we lead, PUT checkpoint.json when the epoch changed (or every
+ *		30 s, to keep it from expiring).
  * A lost conditional write (412) means another process wrote first: the
  * lease is read again and followed.  The tick never sleeps or retries; the
  * next tick is the retry.
@@ -31,6 +32,9 @@
 #include <string.h>
 
 #include "coord/coord_int.h"
+
+/* how often the leader rewrites an unchanged checkpoint.json */
+#define CHECKPOINT_REFRESH_MS 30000
 
 void
 s3c_config_init(s3c_config *cfg)
@@ -393,11 +397,23 @@ tick_io(s3c_coord *c, int64_t now_ms, s3s_error *err)
 	if (code != S3S_OK)
 		return code;
 
-	if (c->epoch > 0)
+	/*
+	 * s3db.js has every process write the checkpoint at every heartbeat, so a
+	 * process with a stale view can lower it.  Only the leader writes it
+	 * here, when the epoch changes and often enough to keep it from expiring
+	 * (its storage TTL is the lease plus 60 s).
+	 */
+	if (c->is_leader && c->epoch > 0 &&
+		(c->epoch != c->ckpt_epoch || now_ms - c->ckpt_at >= CHECKPOINT_REFRESH_MS))
 	{
 		json = s3c_json_checkpoint(c, now_ms);
 		code = s3c_put_json(c->st, c->k_checkpoint, json, false, NULL, NULL, 0, err);
 		free(json);
+		if (code == S3S_OK)
+		{
+			c->ckpt_epoch = c->epoch;
+			c->ckpt_at = now_ms;
+		}
 	}
 	return code;
 }

@@ -29,7 +29,9 @@
  *	- liveness is judged from "lastHeartbeat" in the worker records against
  *	  the caller's clock, not from LastModified;
  *	- resigning writes an ended lease with leaderId null (and removes the
- *	  worker record), so the others elect at their next tick.
+ *	  worker record), so the others elect at their next tick;
+ *	- only the leader writes checkpoint.json, so a stale follower cannot
+ *	  lower the epoch recorded there.
  *
  * The default namespace is "s3db_fdw", so that the extension never takes
  * the duties of s3db.js plugins, which all use "default".  Joining
@@ -140,8 +142,8 @@ extern void s3c_coord_free(s3c_coord *c);
 
 /*
  * One heartbeat at now_ms: refresh our worker record, read the lease, renew
- * it if we lead, elect if it is missing, ended or unowned, write the
- * checkpoint.  The first tick also writes metadata.json and seeds the epoch
+ * it if we lead, elect if it is missing, ended or unowned; the leader also
+ * writes checkpoint.json when the epoch changes.  The first tick also writes metadata.json and seeds the epoch
  * from checkpoint.json.  Fills *out (always, also on failure) and returns
  * S3S_OK, or the storage error that failed the tick (then *err says why).
  * While the circuit breaker is open the tick does no I/O and returns S3S_OK

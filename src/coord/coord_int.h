@@ -68,6 +68,8 @@ struct s3c_coord
 	bool		started;		/* metadata written, checkpoint read */
 	int64_t		start_time;		/* "startTime" of our worker record */
 	int64_t		last_known_epoch;	/* highest epoch ever seen */
+	int64_t		ckpt_epoch;		/* epoch of our last checkpoint write */
+	int64_t		ckpt_at;		/* and when */
 
 	/* the view as of the last tick */
 	bool		is_leader;

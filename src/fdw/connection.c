@@ -165,6 +165,28 @@ s3db_get_conn(Oid serverid, Oid userid)
 }
 
 /*
+ * The connection that queued a transaction's writes, as it was, even if the
+ * server or user mapping was altered or dropped later in the transaction:
+ * the writes go where the statements that made them pointed.
+ */
+S3dbConn *
+s3db_get_conn_for_commit(Oid serverid, Oid userid)
+{
+	ConnKey		key;
+	S3dbConn   *c;
+
+	key.serverid = serverid;
+	key.userid = userid;
+	c = conn_hash ? hash_search(conn_hash, &key, HASH_FIND, NULL) : NULL;
+	if (c && c->store)
+	{
+		s3s_set_cancel(c->store, s3db_cancel_requested, NULL);
+		return c;
+	}
+	return s3db_get_conn(serverid, userid);
+}
+
+/*
  * Load s3db.json if it is new or changed since the last statement.  A
  * missing catalog is an empty one, as for s3db.js.
  */

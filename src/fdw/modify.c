@@ -11,9 +11,12 @@
  * UPDATE strategies, chosen when planning and shown by EXPLAIN:
  *	replace	PUT only: the statement sets every attribute, so the old record
  *			is not read (the scan costs a HEAD per record, for its ETag)
- *	patch	HEAD + COPY with the new metadata: records that live entirely in
- *			metadata never transfer a body; a record with a JSON body falls
- *			back to update
+ *	patch	HEAD + PUT of the new metadata: records that live entirely in
+ *			metadata never transfer their fields twice; a record with a JSON
+ *			body falls back to update; a record with binary content that the
+ *			table does not carry is COPYed onto itself with new metadata, so
+ *			the content never travels (its ETag, the MD5 of the content, does
+ *			not change, so such a patch cannot detect a concurrent change)
  *	update	GET + PUT (body-only resources)
  *
  *-------------------------------------------------------------------------
@@ -44,7 +47,7 @@
 static const char *const strategy_names[] = {
 	"insert (PUT)",
 	"replace (PUT)",
-	"patch (HEAD + COPY; GET + PUT for records with a JSON body)",
+	"patch (HEAD + PUT of the metadata; GET + PUT for records with a JSON body)",
 	"update (GET + PUT)",
 	"delete (DELETE)"
 };
@@ -450,6 +453,31 @@ pending_from_object(S3dbPending *p, const s3f_object_out *o)
 	p->content_type = o->content_type ? pstrdup(o->content_type) : NULL;
 }
 
+/*
+ * Give a record without a body a tiny JSON body {"_rev":"<random>"} (and
+ * the same _rev in metadata).  An S3 ETag is the MD5 of the body, so
+ * without it every metadata-only version of a record would have the same
+ * ETag and If-Match could not tell that someone else changed it.  s3db.js
+ * drops "_" members when reading, and readers skip such a body (the size
+ * tells it holds nothing else).
+ */
+static void
+add_revision(S3dbPending *p)
+{
+	char	   *r = s3f_random_id(16);
+	int			n = p->nmeta;
+
+	p->mkeys = repalloc(p->mkeys, sizeof(char *) * (n + 1));
+	p->mvals = repalloc(p->mvals, sizeof(char *) * (n + 1));
+	p->mkeys[n] = pstrdup("_rev");
+	p->mvals[n] = pstrdup(r);
+	p->nmeta = n + 1;
+	p->body = psprintf("{\"_rev\":\"%s\"}", r);
+	p->body_len = strlen(p->body);
+	p->content_type = pstrdup("application/json");
+	free(r);
+}
+
 /* Partition reference keys of a record's new state. */
 static List *
 marker_keys(S3dbModifyState *ms, const s3f_val *vals, const char *id)
@@ -548,14 +576,15 @@ queue_values(S3dbModifyState *ms, TupleTableSlot *slot, const char *id, bool ins
 	p.op = PENDING_PUT;
 	pending_from_object(&p, &out);
 	s3f_object_out_free(&out);
+	if (p.body == NULL)
+		add_revision(&p);
 
 	/*
 	 * patch: a record that lives entirely in metadata, or whose body is
 	 * binary content the table does not carry, keeps its body: COPY the
 	 * object onto itself with the new metadata.
 	 */
-	if (!insert && ms->strategy == STRATEGY_PATCH && seen && p.body == NULL &&
-		(!seen->has_body || (seen->has_content && !content)))
+	if (!insert && ms->strategy == STRATEGY_PATCH && seen && seen->has_content && !content)
 	{
 		p.op = PENDING_COPY;
 		if (seen->has_content && seen->content_meta != NIL)

@@ -94,6 +94,7 @@ typedef struct S3dbConn
 } S3dbConn;
 
 extern S3dbConn *s3db_get_conn(Oid serverid, Oid userid);
+extern S3dbConn *s3db_get_conn_for_commit(Oid serverid, Oid userid);
 extern S3dbCatalog *s3db_conn_catalog(S3dbConn *conn);
 extern S3dbCatalog *s3db_catalog_pin(S3dbConn *conn, MemoryContext cxt);
 extern const s3f_resource *s3db_find_resource(S3dbCatalog *cat, const char *name,

@@ -711,7 +711,7 @@ pre_commit(void)
 				truncs = lappend(truncs, r);
 			}
 		}
-		apply_conn(s3db_get_conn(serverid, userid), finals, truncs);
+		apply_conn(s3db_get_conn_for_commit(serverid, userid), finals, truncs);
 	}
 }
 

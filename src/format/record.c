@@ -716,6 +716,13 @@ s3f_record_needs_body(const s3f_resource *res, const s3s_meta *meta,
 		return false;			/* the body is binary content */
 	if (res->behavior == S3F_B_BODY_ONLY)
 		return true;
+	{
+		/* a body that is only our revision marker {"_rev":"..."} holds no field */
+		const char *rev = meta_get(meta, "_rev");
+
+		if (rev && size == (int64_t) (strlen(rev) + strlen("{\"_rev\":\"\"}")))
+			return false;
+	}
 	if (content_type && content_type[0] &&
 		strncasecmp(content_type, "application/json", 16) != 0)
 		return false;
