@@ -27,6 +27,7 @@
 
 #define WORKER_PREFIX "worker="
 #define WORKER_SUFFIX ".json"
+#define MAX_PAGES 4				/* at most ~4000 records read per tick */
 
 /*
  * An approximation of JavaScript's localeCompare for the ASCII ids used
@@ -159,7 +160,8 @@ s3c_read_workers(s3c_coord *c, s3c_wrec **out, int *nout, s3s_error *err)
 			w[n].w.last_modified = r.list.entries[i].last_modified;
 			n++;
 		}
-		if (r.list.truncated && r.list.next_token != NULL && ++pages < 100)
+		/* s3db.js reads one page of 1000; a few more cost little */
+		if (r.list.truncated && r.list.next_token != NULL && ++pages < MAX_PAGES)
 		{
 			token = strdup(r.list.next_token);
 			if (token == NULL)
