@@ -278,7 +278,8 @@ write_lease(s3c_coord *c, s3c_lease *cur, const s3c_lease *next, int64_t now_ms,
 		adopt(c, next, now_ms);
 		return S3S_OK;
 	}
-	if (code != S3S_ERR_PRECONDITION)
+	/* If-Match on an object deleted meanwhile (by an s3db.js reader) is a 404 */
+	if (code != S3S_ERR_PRECONDITION && !(code == S3S_ERR_NOT_FOUND && replace))
 		return code;
 	s3s_error_clear(err);
 	code = s3c_read_lease(c->st, c->k_state, cur, err);
