@@ -206,10 +206,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     # ---- upstream ----------------------------------------------------
     def upstream_conn(self):
+        # A fresh connection per request: s3rver, reusing a kept-alive
+        # connection for a PUT, now and then stores the object with an
+        # empty body while answering 200.
         conn = getattr(self, "_upstream", None)
-        if conn is None:
-            conn = http.client.HTTPConnection("127.0.0.1", UPSTREAM_PORT, timeout=120)
-            self._upstream = conn
+        if conn is not None:
+            conn.close()
+        conn = http.client.HTTPConnection("127.0.0.1", UPSTREAM_PORT, timeout=120)
+        self._upstream = conn
         return conn
 
     def upstream_request(self, method, path, headers, body):
