@@ -483,10 +483,26 @@ static List *
 marker_keys(S3dbModifyState *ms, const s3f_val *vals, const char *id)
 {
 	List	   *keys = NIL;
+	s3f_val    *norm;
+	s3s_error	err;
 
+	if (ms->res->nparts == 0)
+		return NIL;
+
+	/* references carry the values as stored: trimmed, flattened, rounded */
+	norm = calloc(Max(ms->res->nattrs, 1), sizeof(s3f_val));
+	if (norm == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	s3s_error_clear(&err);
+	if (s3f_record_normalize(ms->res, vals, norm, &err) != S3S_OK)
+	{
+		s3f_vals_free(norm, ms->res->nattrs);
+		free(norm);
+		raise_encode_error(ms, id, &err);
+	}
 	for (int i = 0; i < ms->res->nparts; i++)
 	{
-		char	   *k = s3f_partition_key(ms->res, &ms->res->parts[i], vals, id);
+		char	   *k = s3f_partition_key(ms->res, &ms->res->parts[i], norm, id);
 
 		if (k)
 		{
@@ -494,6 +510,8 @@ marker_keys(S3dbModifyState *ms, const s3f_val *vals, const char *id)
 			free(k);
 		}
 	}
+	s3f_vals_free(norm, ms->res->nattrs);
+	free(norm);
 	return keys;
 }
 
