@@ -14,6 +14,8 @@
 #include "postgres.h"
 
 #include "access/table.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_foreign_server.h"
 #include "catalog/pg_type.h"
 #include "foreign/foreign.h"
 #include "funcapi.h"
@@ -35,7 +37,12 @@ static S3dbConn *
 conn_for_server(const char *servername)
 {
 	ForeignServer *server = GetForeignServerByName(servername, false);
+#if PG_VERSION_NUM >= 160000
+	AclResult	acl = object_aclcheck(ForeignServerRelationId, server->serverid,
+									  GetUserId(), ACL_USAGE);
+#else
 	AclResult	acl = pg_foreign_server_aclcheck(server->serverid, GetUserId(), ACL_USAGE);
+#endif
 
 	if (acl != ACLCHECK_OK)
 		aclcheck_error(acl, OBJECT_FOREIGN_SERVER, server->servername);
@@ -54,7 +61,22 @@ s3db_list(PG_FUNCTION_ARGS)
 	char	   *prefix = PG_ARGISNULL(1) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(1));
 	char	   *token = NULL;
 
+#if PG_VERSION_NUM >= 150000
 	InitMaterializedSRF(fcinfo, 0);
+#else
+	{
+		TupleDesc	tupdesc;
+		MemoryContext old;
+
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+		rsinfo->returnMode = SFRM_Materialize;
+		rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
+		rsinfo->setDesc = CreateTupleDescCopy(tupdesc);
+		MemoryContextSwitchTo(old);
+	}
+#endif
 	for (;;)
 	{
 		s3s_request r;
@@ -175,7 +197,11 @@ s3db_create_resource(PG_FUNCTION_ARGS)
 	int			n = 0;
 	List	   *tops = NIL;
 
+#if PG_VERSION_NUM >= 160000
+	if (!object_ownercheck(RelationRelationId, relid, GetUserId()))
+#else
 	if (!pg_class_ownercheck(relid, GetUserId()))
+#endif
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_FOREIGN_TABLE, get_rel_name(relid));
 	if (get_rel_relkind(relid) != RELKIND_FOREIGN_TABLE)
 		ereport(ERROR,

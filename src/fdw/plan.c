@@ -403,7 +403,11 @@ s3dbGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	add_path(baserel, (Path *)
 			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
 									 startup, total, NIL, baserel->lateral_relids,
-									 NULL, NIL));
+									 NULL,
+#if PG_VERSION_NUM >= 170000
+									 NIL,	/* fdw_restrictinfo */
+#endif
+									 NIL));
 }
 
 ForeignScan *

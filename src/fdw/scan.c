@@ -278,8 +278,13 @@ s3dbBeginForeignScan(ForeignScanState *node, int eflags)
 	MemoryContextRegisterResetCallback(st->cxt, cb);
 
 	st->relname = pstrdup(RelationGetRelationName(rel));
+#if PG_VERSION_NUM >= 160000
+	(void) rte;
+	userid = OidIsValid(fsplan->checkAsUser) ? fsplan->checkAsUser : GetUserId();
+#else
 	rte = exec_rt_fetch(fsplan->scan.scanrelid, estate);
 	userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+#endif
 	s3db_table_options(RelationGetRelid(rel), &topts);
 
 	st->conn = s3db_get_conn(topts.serverid, userid);
