@@ -59,6 +59,7 @@ s3db_fdw_handler(PG_FUNCTION_ARGS)
 	routine->EndForeignScan = s3dbEndForeignScan;
 	routine->ExplainForeignScan = s3dbExplainForeignScan;
 	routine->ImportForeignSchema = s3dbImportForeignSchema;
+	routine->AnalyzeForeignTable = s3dbAnalyzeForeignTable;
 
 	routine->AddForeignUpdateTargets = s3dbAddForeignUpdateTargets;
 	routine->PlanForeignModify = s3dbPlanForeignModify;

@@ -361,7 +361,12 @@ s3dbGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid
 		baserel->rows = pi->nids;
 	else
 	{
-		double		tuples = baserel->tuples > 0 ? baserel->tuples : S3DB_DEFAULT_ROWS;
+		double		tuples = baserel->tuples;
+
+		/* never analyzed: ask the store for one LIST page */
+		if (tuples <= 0)
+			tuples = s3db_estimate_rows(s3db_get_conn(topts.serverid, GetUserId()),
+										topts.resource);
 
 		baserel->rows = clamp_row_est(tuples *
 									  clauselist_selectivity(root, baserel->baserestrictinfo,

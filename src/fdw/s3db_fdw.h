@@ -19,6 +19,7 @@
 #include "nodes/execnodes.h"
 #include "nodes/plannodes.h"
 #include "commands/explain.h"
+#include "foreign/fdwapi.h"
 #include "nodes/pathnodes.h"
 #include "utils/relcache.h"
 #include "utils/timestamp.h"
@@ -180,6 +181,11 @@ extern void s3dbExplainForeignModify(ModifyTableState *mtstate, ResultRelInfo *r
 									 List *fdw_private, int subplan_index,
 									 ExplainState *es);
 extern void s3dbExecForeignTruncate(List *rels, DropBehavior behavior, bool restart_seqs);
+
+/* ---- analyze.c ---- */
+extern bool s3dbAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,
+									BlockNumber *totalpages);
+extern double s3db_estimate_rows(S3dbConn *conn, const char *resource);
 
 /* ---- import.c ---- */
 extern List *s3dbImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid);
