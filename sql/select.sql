@@ -62,6 +62,17 @@ DEALLOCATE by_id;
 SELECT v.id, p.name FROM (VALUES ('alice'), ('bob')) v(id)
   CROSS JOIN LATERAL (SELECT name FROM s.people WHERE id = v.id) p ORDER BY 1;
 
+-- ANALYZE counts the records from the listing and samples them
+ANALYZE s.people;
+SELECT reltuples FROM pg_class WHERE oid = 's.people'::regclass;
+SELECT attname, null_frac FROM pg_stats
+ WHERE schemaname = 's' AND tablename = 'people' AND attname IN ('id', 'born', 'note') ORDER BY 1;
+-- joined on id with a large resource, the scan fetches per outer row
+UPDATE pg_class SET reltuples = 100000 WHERE oid = 's.people'::regclass;
+EXPLAIN (COSTS OFF)
+  SELECT p.id, p.name FROM (VALUES ('alice'), ('bob')) v(id) JOIN s.people p ON p.id = v.id;
+SELECT p.id, p.name FROM (VALUES ('alice'), ('bob')) v(id) JOIN s.people p ON p.id = v.id ORDER BY 1;
+
 -- aggregates and filters run locally
 SELECT count(*), sum(age), bool_or(active) FROM s.people;
 SELECT id FROM s.people WHERE 'admin' = ANY (tags);

@@ -36,6 +36,7 @@
 #include "catalog/pg_type.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
+#include "optimizer/paths.h"
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
 #include "optimizer/cost.h"
@@ -377,6 +378,61 @@ s3dbGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid
 	baserel->fdw_private = pi;
 }
 
+/* Equivalence-class callback: clauses that equate our id column. */
+static bool
+ec_matches_id(PlannerInfo *root, RelOptInfo *rel, EquivalenceClass *ec,
+			  EquivalenceMember *em, void *arg)
+{
+	AttrNumber	id_attnum = *(AttrNumber *) arg;
+
+	return is_id_var((Node *) em->em_expr, rel->relid, id_attnum);
+}
+
+/*
+ * Parameterized paths for joins on the id: with the outer row's value the
+ * scan fetches one record directly instead of listing the resource, which
+ * makes a nested loop over a few outer rows far cheaper than a hash join
+ * over the whole resource.
+ */
+static void
+add_id_join_paths(PlannerInfo *root, RelOptInfo *baserel, S3dbPlanInfo *pi)
+{
+	List	   *clauses;
+	ListCell   *lc;
+
+	if (pi->id_attnum == 0 || pi->id_exprs != NIL)
+		return;
+	clauses = generate_implied_equalities_for_column(root, baserel, ec_matches_id,
+													 &pi->id_attnum,
+													 baserel->lateral_referencers);
+	foreach(lc, baserel->joininfo)
+		clauses = lappend(clauses, lfirst(lc));
+
+	foreach(lc, clauses)
+	{
+		RestrictInfo *ri = lfirst_node(RestrictInfo, lc);
+		Relids		required = bms_difference(ri->clause_relids, baserel->relids);
+		ParamPathInfo *ppi;
+		Cost		cost = 2 * S3DB_REQUEST_COST;
+
+		if (!IsA(ri->clause, OpExpr) || ((OpExpr *) ri->clause)->opno != TextEqualOperator ||
+			bms_is_empty(required) || bms_overlap(required, baserel->relids))
+			continue;
+		if (!is_id_var(linitial(((OpExpr *) ri->clause)->args), baserel->relid, pi->id_attnum) &&
+			!is_id_var(lsecond(((OpExpr *) ri->clause)->args), baserel->relid, pi->id_attnum))
+			continue;
+		ppi = get_baserel_parampathinfo(root, baserel, required);
+		add_path(baserel, (Path *)
+				 create_foreignscan_path(root, baserel, NULL, 1, cost / 2, cost, NIL,
+										 required, NULL,
+#if PG_VERSION_NUM >= 170000
+										 NIL,
+#endif
+										 NIL));
+		(void) ppi;
+	}
+}
+
 void
 s3dbGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
@@ -405,6 +461,8 @@ s3dbGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 			tuples * (S3DB_REQUEST_COST / 4 + cpu_tuple_cost);
 	}
 
+	add_id_join_paths(root, baserel, pi);
+
 	add_path(baserel, (Path *)
 			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
 									 startup, total, NIL, baserel->lateral_relids,
@@ -424,6 +482,34 @@ s3dbGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	List	   *attnums = NIL;
 	List	   *fdw_private;
 	int			x = -1;
+
+	/* a parameterized path: the join clause on the id gives the id */
+	if (best_path->path.param_info != NULL && pi->id_exprs == NIL)
+	{
+		ListCell   *lc;
+
+		foreach(lc, best_path->path.param_info->ppi_clauses)
+		{
+			RestrictInfo *ri = lfirst_node(RestrictInfo, lc);
+			OpExpr	   *op = (OpExpr *) ri->clause;
+			Node	   *other;
+
+			if (!IsA(op, OpExpr) || op->opno != TextEqualOperator)
+				continue;
+			if (is_id_var(linitial(op->args), baserel->relid, pi->id_attnum))
+				other = lsecond(op->args);
+			else if (is_id_var(lsecond(op->args), baserel->relid, pi->id_attnum))
+				other = linitial(op->args);
+			else
+				continue;
+			if (contain_volatile_functions(other) ||
+				bms_is_member(baserel->relid, pull_varnos(root, other)))
+				continue;
+			pi->id_exprs = list_make1(other);
+			pi->id_kinds = list_make1_int(0);
+			break;
+		}
+	}
 
 	scan_clauses = extract_actual_clauses(scan_clauses, false);
 
