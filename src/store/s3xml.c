@@ -29,7 +29,12 @@ read_doc(const char *doc, size_t len)
 {
 	if (doc == NULL || len == 0 || len > S3XML_MAX_DOC || len > INT_MAX)
 		return NULL;
-	return xmlReadMemory(doc, (int) len, "reply.xml", NULL, PARSE_OPTIONS);
+	/*
+	 * S3 replies are UTF-8.  Naming the encoding stops libxml2 from guessing
+	 * UTF-16 or UCS-4 from the first bytes: a failed conversion is reported
+	 * on stderr (the server log) whatever XML_PARSE_NOERROR says.
+	 */
+	return xmlReadMemory(doc, (int) len, "reply.xml", "UTF-8", PARSE_OPTIONS);
 }
 
 static bool

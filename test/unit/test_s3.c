@@ -104,6 +104,30 @@ xml_checks(void)
 		CHECK(strstr(xe.message, "SECRET") == NULL);
 	}
 	CHECK(!s3xml_parse_error("not xml", 7, &xe));
+	{
+		/* bytes that look like UTF-16 or UCS-4 fail quietly: nothing on stderr */
+		static const char u16[] = "\0\0\0<\0E\0r\0r\0o\0r\0>";
+		FILE	   *tmp = tmpfile();
+		int			saved = dup(2);
+		long		written = -1;
+
+		if (tmp != NULL && saved >= 0)
+		{
+			fflush(stderr);
+			dup2(fileno(tmp), 2);
+			CHECK(!s3xml_parse_error(u16, sizeof(u16) - 1, &xe));
+			CHECK(!s3xml_parse_error(u16 + 1, sizeof(u16) - 2, &xe));
+			fflush(stderr);
+			dup2(saved, 2);
+			fseek(tmp, 0, SEEK_END);
+			written = ftell(tmp);
+		}
+		CHECK_INTEQ(written, 0);
+		if (saved >= 0)
+			close(saved);
+		if (tmp != NULL)
+			fclose(tmp);
+	}
 
 	{
 		const char *del = "<DeleteResult><Deleted><Key>a</Key></Deleted>"
