@@ -81,6 +81,8 @@ FUZZ_MAXLEN_fuzz_record  = 4096
 FUZZ_MAXLEN_fuzz_decode  = 1024
 FUZZ_MAXLEN_fuzz_metaenc = 1024
 FUZZ_MAXLEN_fuzz_connstr = 512
+FUZZ_MAXLEN_fuzz_s3xml   = 8192
+FUZZ_MAXLEN_fuzz_sidecar = 4096
 
 test/fuzz/obj/%.o: %.c $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
@@ -106,6 +108,8 @@ fuzz: fuzz-build
 				fuzz_record) echo $(FUZZ_MAXLEN_fuzz_record);; \
 				fuzz_decode) echo $(FUZZ_MAXLEN_fuzz_decode);; \
 				fuzz_metaenc) echo $(FUZZ_MAXLEN_fuzz_metaenc);; \
+				fuzz_s3xml) echo $(FUZZ_MAXLEN_fuzz_s3xml);; \
+				fuzz_sidecar) echo $(FUZZ_MAXLEN_fuzz_sidecar);; \
 				*) echo $(FUZZ_MAXLEN_fuzz_connstr);; esac) \
 			-timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
 			-artifact_prefix=test/fuzz/artifacts/$$t- \

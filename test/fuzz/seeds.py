@@ -242,7 +242,56 @@ def record_seeds():
         n += 1
 
 
+NS = ' xmlns="http://s3.amazonaws.com/doc/2006-03-01/"'
+S3XML = [
+    '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</Code><Message>The specified key '
+    'does not exist.</Message><Key>resource=users/data/id=x</Key><RequestId>4442587FB7D0A2F9</RequestId>'
+    '</Error>',
+    '<Error><Code>PermanentRedirect</Code><Message>use the endpoint</Message>'
+    '<Endpoint>b.s3.eu-west-1.amazonaws.com</Endpoint><Region>eu-west-1</Region></Error>',
+    '<Error><Code>RequestTimeTooSkewed</Code><ServerTime>2024-01-15T10:20:30Z</ServerTime>'
+    '<StringToSign>AWS4-HMAC-SHA256</StringToSign></Error>',
+    '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult%s><Name>b</Name>'
+    '<Prefix>tenant/db1/resource=users/data/</Prefix><KeyCount>2</KeyCount><MaxKeys>1000</MaxKeys>'
+    '<IsTruncated>true</IsTruncated><NextContinuationToken>1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=</NextContinuationToken>'
+    '<Contents><Key>tenant/db1/resource=users/data/id=alice</Key><LastModified>2024-01-15T10:20:30.123Z</LastModified>'
+    '<ETag>&quot;d41d8cd98f00b204e9800998ecf8427e&quot;</ETag><Size>0</Size><StorageClass>STANDARD</StorageClass></Contents>'
+    '<Contents><Key>tenant/db1/resource=users/data/id=b%%C3%%B6b</Key><Size>2108</Size></Contents>'
+    '</ListBucketResult>' % NS,
+    '<ListBucketResult><Prefix>resource=people/partition=byCity/</Prefix><Delimiter>/</Delimiter>'
+    '<IsTruncated>false</IsTruncated><CommonPrefixes><Prefix>resource=people/partition=byCity/profile.city=Rio/</Prefix>'
+    '</CommonPrefixes><CommonPrefixes><Prefix>other/x/</Prefix></CommonPrefixes></ListBucketResult>',
+    '<DeleteResult%s><Deleted><Key>a</Key></Deleted><Error><Key>b</Key><Code>AccessDenied</Code>'
+    '<Message>Access Denied</Message></Error></DeleteResult>' % NS,
+    '<CopyObjectResult><LastModified>2009-10-12T17:50:30.000Z</LastModified>'
+    '<ETag>"9b2cf535f27731c974343645a3985328"</ETag></CopyObjectResult>',
+    '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><Error><Code>&e;</Code></Error>',
+    '"quoted-etag"',
+]
+
+
+def s3xml_seeds():
+    for n, v in enumerate(S3XML):
+        write("fuzz_s3xml", "%02d-noprefix" % n, b"\0" + v.encode())
+        write("fuzz_s3xml", "%02d-prefix" % n, b"\1" + v.encode())
+
+
+def sidecar_seeds():
+    n = 0
+    for meta_path in sorted(glob.glob(os.path.join(ROOT, "test/fixtures/store/**/*.meta.json"),
+                                      recursive=True)):
+        write("fuzz_sidecar", "fixture-%02d" % n, open(meta_path, "rb").read())
+        n += 1
+        if n >= 20:
+            break
+    write("fuzz_sidecar", "minimal", '{"metadata":{},"contentType":"application/octet-stream"}')
+    write("fuzz_sidecar", "odd", '{"metadata":{"a":1,"b":null,"c":{"x":[]}},"size":-1,'
+          '"lastModified":"not a date","compressed":"yes","etag":7}')
+
+
 if __name__ == "__main__":
+    s3xml_seeds()
+    sidecar_seeds()
     decode_seeds()
     metaenc_seeds()
     connstr_seeds()
