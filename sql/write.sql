@@ -139,6 +139,21 @@ SELECT * FROM audit;
 DROP TRIGGER items_before ON items;
 DROP TRIGGER items_after ON items;
 
+-- the object cache: a repeat scan of unchanged records costs its LIST only,
+-- and a change by another writer (here a second server on the same store,
+-- standing for an s3db.js process) is caught by the listing's validator
+ALTER SERVER w OPTIONS (ADD cache_size '16');
+CREATE SERVER other FOREIGN DATA WRAPPER s3db_fdw;
+CREATE USER MAPPING FOR CURRENT_USER SERVER other OPTIONS (connection_string :'write_url');
+CREATE FOREIGN TABLE other_items (id text, name text) SERVER other OPTIONS (resource 'items');
+SELECT count(name) FROM items;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT id, name FROM items;
+UPDATE other_items SET name = 'changed elsewhere' WHERE id = 'i2';
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT id, name FROM items;
+SELECT id, name FROM items WHERE name LIKE 'changed%';
+ALTER SERVER w OPTIONS (DROP cache_size);
+DROP SERVER other CASCADE;
+
 -- TRUNCATE removes records and references
 TRUNCATE items;
 SELECT count(*) FROM items;

@@ -118,6 +118,7 @@ conn_open(S3dbConn *c)
 	c->opts.passphrase = cache_strdup(o.passphrase);
 	c->opts.metadata_limit = o.metadata_limit;
 	c->opts.max_inflight = o.max_inflight;
+	c->opts.cache_bytes = o.cache_bytes;
 	c->catalog = NULL;
 	c->validated_at = 0;
 	c->invalid = false;

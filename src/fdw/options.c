@@ -66,6 +66,7 @@ static const S3dbOption s3db_options[] = {
 	{"request_timeout", ForeignServerRelationId, OPT_INT, 100, 3600000},
 	{"ca_file", ForeignServerRelationId, OPT_SUPERUSER_TEXT},
 	{"verify_tls", ForeignServerRelationId, OPT_BOOL},
+	{"cache_size", ForeignServerRelationId, OPT_INT, 0, 65536},
 	/* user mapping */
 	{"connection_string", UserMappingRelationId, OPT_URL},
 	{"access_key_id", UserMappingRelationId, OPT_SECRET},
@@ -407,6 +408,8 @@ s3db_conn_options(Oid serverid, Oid userid, S3dbConnOptions *out)
 			out->request_timeout_ms = int_option(def);
 		else if (strcmp(n, "metadata_limit") == 0)
 			out->metadata_limit = int_option(def);
+		else if (strcmp(n, "cache_size") == 0)
+			out->cache_bytes = (int64) int_option(def) * 1024 * 1024;
 	}
 	if (out->connection_string == NULL)
 		out->connection_string = s3db_default_store_url();

@@ -56,6 +56,7 @@ typedef struct S3dbConnOptions
 	int			connect_timeout_ms;
 	int			request_timeout_ms;
 	int			metadata_limit;
+	int64		cache_bytes;	/* object cache limit, 0 = off */
 } S3dbConnOptions;
 
 extern void s3db_conn_options(Oid serverid, Oid userid, S3dbConnOptions *out);
@@ -181,6 +182,14 @@ extern void s3dbExplainForeignModify(ModifyTableState *mtstate, ResultRelInfo *r
 									 List *fdw_private, int subplan_index,
 									 ExplainState *es);
 extern void s3dbExecForeignTruncate(List *rels, DropBehavior behavior, bool restart_seqs);
+
+/* ---- cache.c ---- */
+extern bool s3db_cache_get(S3dbConn *conn, const char *key, const char *etag, int64 size,
+						   int64 last_modified, bool need_body, s3s_object *out);
+extern void s3db_cache_put(S3dbConn *conn, const char *key, const s3s_object *obj,
+						   bool has_body, const char *etag, int64 size,
+						   int64 last_modified);
+extern void s3db_cache_forget(S3dbConn *conn, const char *key);
 
 /* ---- analyze.c ---- */
 extern bool s3dbAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,

@@ -92,6 +92,8 @@ typedef struct S3dbScanState
 	/* current batch */
 	s3s_request *reqs;			/* palloc'd array of batch_size + 1 */
 	char	  **batch_ids;		/* palloc'd per batch in batch_cxt */
+	s3s_list_entry *batch_list;	/* the listing entry of each id, or NULL (direct) */
+	int64		cache_hits;
 	int			nreqs;
 	int			pos;
 	MemoryContext batch_cxt;
@@ -552,6 +554,7 @@ next_batch_ids(S3dbScanState *st, bool *prefetch)
 
 	*prefetch = false;
 	st->batch_ids = palloc(sizeof(char *) * st->batch_size);
+	st->batch_list = NULL;
 
 	if (st->direct)
 	{
@@ -601,9 +604,19 @@ next_batch_ids(S3dbScanState *st, bool *prefetch)
 			list_next_page(st, token);
 			continue;
 		}
-		id = listed_id(st, st->page.entries[st->page_pos++].key);
+		id = listed_id(st, st->page.entries[st->page_pos].key);
 		if (id)
+		{
+			s3s_list_entry *le = &st->page.entries[st->page_pos];
+
+			if (st->batch_list == NULL)
+				st->batch_list = palloc0(sizeof(s3s_list_entry) * st->batch_size);
+			st->batch_list[n].etag = le->etag ? pstrdup(le->etag) : NULL;
+			st->batch_list[n].size = le->size;
+			st->batch_list[n].last_modified = le->last_modified;
 			st->batch_ids[n++] = id;
+		}
+		st->page_pos++;
 	}
 	/* the batch uses up this page: fetch the next one along with it */
 	if (n > 0 && st->have_page && st->page_pos >= st->page.n && !st->list_done &&
@@ -611,6 +624,31 @@ next_batch_ids(S3dbScanState *st, bool *prefetch)
 		*prefetch = true;
 	MemoryContextSwitchTo(old);
 	return n;
+}
+
+/*
+ * Serve batch entry i from the cache when its listing matches the cached
+ * copy and the copy has what this scan needs.
+ */
+static bool
+cached_object(S3dbScanState *st, int i, const char *key)
+{
+	s3s_list_entry *le = &st->batch_list[i];
+	s3s_object	o;
+
+	if (!s3db_cache_get(st->conn, key, le->etag, le->size, le->last_modified,
+						st->mode == FETCH_GET, &o))
+		return false;
+	if (st->mode == FETCH_HEAD_THEN_GET && o.body == NULL &&
+		s3f_record_needs_body(st->res, &o.meta, o.size, o.content_type, st->wanted))
+	{
+		s3s_object_free(&o);
+		return false;
+	}
+	s3s_request_init(&st->reqs[i], o.body ? S3S_OP_GET : S3S_OP_HEAD, key);
+	st->reqs[i].obj = o;
+	st->cache_hits++;
+	return true;
 }
 
 /*
@@ -649,6 +687,9 @@ fetch_batch(S3dbScanState *st, int n, bool prefetch)
 			st->reqs[i].err.code = S3S_ERR_NOT_FOUND;
 			continue;
 		}
+		if (p == NULL && st->batch_list && st->conn->opts.cache_bytes > 0 &&
+			cached_object(st, i, keys[i]))
+			continue;
 		s3s_request_init(&st->reqs[i], op_for_mode(st->mode), keys[i]);
 		st->reqs[i].user = p;
 		idx[nrun] = i;
@@ -714,7 +755,16 @@ fetch_batch(S3dbScanState *st, int n, bool prefetch)
 			st->mode = FETCH_GET;
 	}
 	for (int j = 0; j < nrun; j++)
+	{
 		st->reqs[idx[j]] = run[j];
+		if (st->batch_list && run[j].err.code == S3S_OK && run[j].user == NULL)
+		{
+			s3s_list_entry *le = &st->batch_list[idx[j]];
+
+			s3db_cache_put(st->conn, run[j].key, &run[j].obj, run[j].op == S3S_OP_GET,
+						   le->etag, le->size, le->last_modified);
+		}
+	}
 	MemoryContextSwitchTo(old);
 }
 
@@ -1091,6 +1141,8 @@ s3dbExplainForeignScan(ForeignScanState *node, ExplainState *es)
 							   b->requests[S3S_OP_HEAD] - a->requests[S3S_OP_HEAD], es);
 		ExplainPropertyInteger("S3 GET Requests", NULL,
 							   b->requests[S3S_OP_GET] - a->requests[S3S_OP_GET], es);
+		if (st->conn->opts.cache_bytes > 0)
+			ExplainPropertyInteger("S3 Cache Hits", NULL, st->cache_hits, es);
 		if (es->verbose)
 		{
 			ExplainPropertyInteger("S3 Retries", NULL, b->retries - a->retries, es);

@@ -547,6 +547,10 @@ apply_conn(S3dbConn *conn, List *finals, List *truncs)
 			s3s_request_reset(&reqs[i]);
 	}
 
+	/* this backend's cached copies of written records are stale now */
+	foreach(lc, finals)
+		s3db_cache_forget(conn, ((Final *) lfirst(lc))->last->key);
+
 	/* phase 3: partition references */
 	foreach(lc, finals)
 	{
