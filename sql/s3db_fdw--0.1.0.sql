@@ -37,3 +37,35 @@ CREATE FUNCTION s3db_create_resource(ftable regclass, behavior text DEFAULT NULL
 RETURNS text
 AS 'MODULE_PATHNAME'
 LANGUAGE C VOLATILE;
+
+-- The coordinator of the background worker (s3db_fdw in
+-- shared_preload_libraries, s3db_fdw.coordinator_server set): what its last
+-- tick saw, read from shared memory.
+CREATE FUNCTION s3db_coordinator(OUT enabled boolean, OUT namespace text,
+                                 OUT worker_id text, OUT is_leader boolean,
+                                 OUT leader_id text, OUT epoch bigint,
+                                 OUT lease_end timestamptz, OUT live_workers integer,
+                                 OUT breaker_state text, OUT last_tick timestamptz,
+                                 OUT last_error text)
+RETURNS record
+AS 'MODULE_PATHNAME'
+LANGUAGE C VOLATILE;
+
+-- Its counters and tick latencies since the coordinator was (re)configured.
+CREATE FUNCTION s3db_coordinator_metrics(OUT ticks bigint, OUT elections_won bigint,
+                                         OUT elections_lost bigint, OUT renewals bigint,
+                                         OUT failures bigint, OUT contention_events bigint,
+                                         OUT latency_p50_ms bigint, OUT latency_p95_ms bigint,
+                                         OUT latency_p99_ms bigint, OUT skipped bigint,
+                                         OUT breaker_trips bigint, OUT leader_changes bigint)
+RETURNS record
+AS 'MODULE_PATHNAME'
+LANGUAGE C VOLATILE;
+
+-- The live workers of the coordinator namespace, read from the store now.
+CREATE FUNCTION s3db_coordinator_workers(OUT worker_id text, OUT pod text,
+                                         OUT last_heartbeat timestamptz,
+                                         OUT started_at timestamptz)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME'
+LANGUAGE C VOLATILE;
