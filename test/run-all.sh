@@ -103,10 +103,12 @@ make_work "$WORK/isolation-store"
 stage "isolation on file://" isolation file "file://$WORK/isolation-store"
 stage "isolation on S3" isolation s3 "$S3BASE/isolation"
 
-if [ -x test/interop/run.sh ]; then
-  stage "interop with s3db.js on file://" test/interop/run.sh file "$WORK/interop-file"
-  stage "interop with s3db.js on S3" test/interop/run.sh s3 "$WORK/interop-s3"
-fi
+stage "interop: s3db.js writes, SQL reads, file://" test/interop/run.sh file "$WORK/interop-file"
+stage "interop: s3db.js writes, SQL reads, S3" test/interop/run.sh s3 "$WORK/interop-s3"
+stage "interop: SQL writes, s3db.js reads, file://" test/interop/reverse.sh file "$WORK/reverse-file"
+stage "interop: SQL writes, s3db.js reads, S3" test/interop/reverse.sh s3 "$WORK/reverse-s3"
+stage "interop: concurrent incremental ids, file://" test/interop/incremental.sh file "$WORK/incr-file"
+stage "interop: concurrent incremental ids, S3" test/interop/incremental.sh s3 "$WORK/incr-s3"
 
 sigfail=$WORK/s3/signature-failures.log
 check_signatures() {

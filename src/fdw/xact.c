@@ -12,13 +12,16 @@
  * At pre-commit the log is collapsed to the final state of each record and
  * applied concurrently, in phases:
  *	0. TRUNCATE: delete every object of the resource
- *	1. new records: PUT with If-None-Match: * (a record that appeared in the
+ *	1. partition references of the new states (a reference without its
+ *	   record is skipped by readers; a record without its reference would
+ *	   be missed by partition queries)
+ *	2. new records: PUT with If-None-Match: * (a record that appeared in the
  *	   meantime is a unique violation; the new records already written by
- *	   this commit are deleted again before the error)
- *	2. changed and deleted records: PUT/COPY/DELETE with If-Match: <ETag
+ *	   this commit, and their references, are deleted again before the error)
+ *	3. changed and deleted records: PUT/COPY/DELETE with If-Match: <ETag
  *	   read>, so a record changed by someone else since we read it is a
  *	   serialization failure, never a lost update
- *	3. partition references: PUT the new ones, delete the stale ones
+ *	4. stale partition references are deleted
  * An error in any phase aborts the transaction.
  *
  *-------------------------------------------------------------------------
@@ -29,6 +32,8 @@
 #include "miscadmin.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
+#include "utils/timeout.h"
+#include "storage/proc.h"
 
 #include "fdw/s3db_fdw.h"
 #include "fdw/xact.h"
@@ -468,90 +473,12 @@ apply_conn(S3dbConn *conn, List *finals, List *truncs)
 		}
 	}
 
-	/* phase 1: new records, conditionally */
-	nr = 0;
-	foreach(lc, finals)
-	{
-		Final	   *f = (Final *) lfirst(lc);
-
-		if (f->first->is_insert && f->last->op != PENDING_DELETE)
-		{
-			fs[nr] = f;
-			init_write(&reqs[nr], f, &mvs[nr]);
-			nr++;
-		}
-	}
-	if (nr > 0)
-	{
-		int			bad = -1;
-
-		s3db_execute(conn, reqs, nr);
-		for (int i = 0; i < nr; i++)
-		{
-			if (reqs[i].err.code == S3S_OK)
-				fs[i]->written = true;
-			else if (bad < 0)
-				bad = i;
-		}
-		if (bad >= 0)
-		{
-			s3s_error	e = reqs[bad].err;
-			s3s_request *undo = palloc0(sizeof(s3s_request) * nr);
-			int			nu = 0;
-
-			/* take back the records this commit created */
-			for (int i = 0; i < nr; i++)
-				if (fs[i]->written)
-					s3s_request_init(&undo[nu++], S3S_OP_DELETE, fs[i]->last->key);
-			for (int i = 0; i < nr; i++)
-				s3s_request_reset(&reqs[i]);
-			s3s_execute(conn->store, undo, nu);
-			for (int i = 0; i < nu; i++)
-				s3s_request_reset(&undo[i]);
-			raise_write_error(&e, fs[bad]->last->resource, fs[bad]->last->id, true);
-		}
-		for (int i = 0; i < nr; i++)
-			s3s_request_reset(&reqs[i]);
-	}
-
-	/* phase 2: changes to records that existed */
-	nr = 0;
-	foreach(lc, finals)
-	{
-		Final	   *f = (Final *) lfirst(lc);
-
-		if (!f->first->is_insert)
-		{
-			fs[nr] = f;
-			init_write(&reqs[nr], f, &mvs[nr]);
-			nr++;
-		}
-	}
-	if (nr > 0)
-	{
-		s3db_execute(conn, reqs, nr);
-		for (int i = 0; i < nr; i++)
-		{
-			if (reqs[i].err.code != S3S_OK &&
-				!(reqs[i].op == S3S_OP_DELETE && reqs[i].err.code == S3S_ERR_NOT_FOUND &&
-				  reqs[i].if_match == NULL))
-			{
-				s3s_error	e = reqs[i].err;
-
-				for (int j = 0; j < nr; j++)
-					s3s_request_reset(&reqs[j]);
-				raise_write_error(&e, fs[i]->last->resource, fs[i]->last->id, false);
-			}
-		}
-		for (int i = 0; i < nr; i++)
-			s3s_request_reset(&reqs[i]);
-	}
-
-	/* this backend's cached copies of written records are stale now */
-	foreach(lc, finals)
-		s3db_cache_forget(conn, ((Final *) lfirst(lc))->last->key);
-
-	/* phase 3: partition references */
+	/*
+	 * phase 1: partition references of the new states, before the records:
+	 * a reader skips a reference whose record is missing or does not match,
+	 * but a record without its reference would be invisible to partition
+	 * queries.  Stale references go last, once the records are in place.
+	 */
 	foreach(lc, finals)
 	{
 		Final	   *f = (Final *) lfirst(lc);
@@ -605,6 +532,105 @@ apply_conn(S3dbConn *conn, List *finals, List *truncs)
 		for (i = 0; i < np; i++)
 			s3s_request_reset(&pr[i]);
 	}
+
+	/* phase 2: new records, conditionally */
+	nr = 0;
+	foreach(lc, finals)
+	{
+		Final	   *f = (Final *) lfirst(lc);
+
+		if (f->first->is_insert && f->last->op != PENDING_DELETE)
+		{
+			fs[nr] = f;
+			init_write(&reqs[nr], f, &mvs[nr]);
+			nr++;
+		}
+	}
+	if (nr > 0)
+	{
+		int			bad = -1;
+
+		s3db_execute(conn, reqs, nr);
+		for (int i = 0; i < nr; i++)
+		{
+			if (reqs[i].err.code == S3S_OK)
+				fs[i]->written = true;
+			else if (bad < 0)
+				bad = i;
+		}
+		if (bad >= 0)
+		{
+			s3s_error	e = reqs[bad].err;
+			int			nalloc = nr * 2 + 8;
+			s3s_request *undo = palloc0(sizeof(s3s_request) * nalloc);
+			int			nu = 0;
+
+			/* take back the records this commit created, and their references */
+			for (int i = 0; i < nr; i++)
+			{
+				ListCell   *lm;
+
+				if (fs[i]->written)
+					s3s_request_init(&undo[nu++], S3S_OP_DELETE, fs[i]->last->key);
+				foreach(lm, fs[i]->last->markers)
+				{
+					if (nu >= nalloc)
+					{
+						nalloc *= 2;
+						undo = repalloc(undo, sizeof(s3s_request) * nalloc);
+					}
+					s3s_request_init(&undo[nu++], S3S_OP_DELETE, (char *) lfirst(lm));
+				}
+			}
+			for (int i = 0; i < nr; i++)
+				s3s_request_reset(&reqs[i]);
+			s3s_execute(conn->store, undo, nu);
+			for (int i = 0; i < nu; i++)
+				s3s_request_reset(&undo[i]);
+			raise_write_error(&e, fs[bad]->last->resource, fs[bad]->last->id, true);
+		}
+		for (int i = 0; i < nr; i++)
+			s3s_request_reset(&reqs[i]);
+	}
+
+	/* phase 3: changes to records that existed */
+	nr = 0;
+	foreach(lc, finals)
+	{
+		Final	   *f = (Final *) lfirst(lc);
+
+		if (!f->first->is_insert)
+		{
+			fs[nr] = f;
+			init_write(&reqs[nr], f, &mvs[nr]);
+			nr++;
+		}
+	}
+	if (nr > 0)
+	{
+		s3db_execute(conn, reqs, nr);
+		for (int i = 0; i < nr; i++)
+		{
+			if (reqs[i].err.code != S3S_OK &&
+				!(reqs[i].op == S3S_OP_DELETE && reqs[i].err.code == S3S_ERR_NOT_FOUND &&
+				  reqs[i].if_match == NULL))
+			{
+				s3s_error	e = reqs[i].err;
+
+				for (int j = 0; j < nr; j++)
+					s3s_request_reset(&reqs[j]);
+				raise_write_error(&e, fs[i]->last->resource, fs[i]->last->id, false);
+			}
+		}
+		for (int i = 0; i < nr; i++)
+			s3s_request_reset(&reqs[i]);
+	}
+
+	/* this backend's cached copies of written records are stale now */
+	foreach(lc, finals)
+		s3db_cache_forget(conn, ((Final *) lfirst(lc))->last->key);
+
+	/* phase 4: stale partition references */
 	if (del_markers != NIL)
 	{
 		int			nd = list_length(del_markers);
@@ -633,15 +659,36 @@ apply_conn(S3dbConn *conn, List *finals, List *truncs)
 	}
 }
 
+static void apply_all(void);
+
+/*
+ * PostgreSQL turns statement_timeout off before it commits, but our commit
+ * does the transaction's I/O: arm the timer again for it, so a COMMIT
+ * stuck on a stalled store is cancelled like any statement.
+ */
 static void
 pre_commit(void)
+{
+	bool		armed = false;
+
+	if (xs == NULL || (xs->log == NIL && xs->truncated == NIL))
+		return;
+	if (StatementTimeout > 0 && !get_timeout_active(STATEMENT_TIMEOUT))
+	{
+		enable_timeout_after(STATEMENT_TIMEOUT, StatementTimeout);
+		armed = true;
+	}
+	apply_all();
+	if (armed)
+		disable_timeout(STATEMENT_TIMEOUT, false);
+}
+
+static void
+apply_all(void)
 {
 	List	   *conns = NIL;	/* list of (serverid, userid) pairs seen */
 	ListCell   *lc;
 	int			i = 0;
-
-	if (xs == NULL || (xs->log == NIL && xs->truncated == NIL))
-		return;
 
 	/* the connections involved */
 	foreach(lc, xs->log)
