@@ -24,17 +24,20 @@
 
 #include "s3db_worker.h"
 
-/* FNV-1a over a string and its terminator, so ("ab","c") != ("a","bc") */
+/*
+ * FNV-1a over a string and a terminator byte, so that ("ab", "c") and
+ * ("a", "bc") differ; NULL hashes unlike "".
+ */
 static uint64
 hash_str(uint64 h, const char *s)
 {
-	const unsigned char *p = (const unsigned char *) (s ? s : "");
+	const uint64 prime = UINT64CONST(0x100000001b3);
 
 	if (s == NULL)
-		h = (h ^ 0xff) * UINT64CONST(0x100000001b3);
-	for (; *p; p++)
-		h = (h ^ *p) * UINT64CONST(0x100000001b3);
-	return (h ^ 0) * UINT64CONST(0x100000001b3);
+		return (h ^ 0xff) * prime;
+	for (; *s; s++)
+		h = (h ^ (unsigned char) *s) * prime;
+	return (h ^ 0xfe) * prime;
 }
 
 static uint64
