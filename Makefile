@@ -32,6 +32,9 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# Objects depend on every header of the tree: small headers, full rebuilds.
+$(OBJS): $(wildcard src/*/*.h plugins/*.h)
+
 # src/store and src/format are plain C11, not PostgreSQL code: they may
 # declare variables where they are first used.
 $(CORE_SRCS:.c=.o): CFLAGS += -Wno-declaration-after-statement
