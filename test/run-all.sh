@@ -110,6 +110,9 @@ stage "interop: SQL writes, s3db.js reads, S3" test/interop/reverse.sh s3 "$WORK
 stage "interop: concurrent incremental ids, file://" test/interop/incremental.sh file "$WORK/incr-file"
 stage "interop: concurrent incremental ids, S3" test/interop/incremental.sh s3 "$WORK/incr-s3"
 
+stage "faults: injected errors, stalls, cancel, killed server" test/faults/run.sh
+stage "TAP: background worker, restarts, two clusters" env TAP_NO_INSTALL=1 test/tap.sh
+
 sigfail=$WORK/s3/signature-failures.log
 check_signatures() {
   if [ -s "$sigfail" ]; then echo "requests with bad signatures:"; cat "$sigfail"; return 1; fi
