@@ -33,7 +33,7 @@ node() { command node --no-warnings "$@"; }
 
 db=incremental_$label
 PSQL=$(command -v psql)
-psql() { "$PSQL" -X -q -v ON_ERROR_STOP=1 "$@"; }
+psql() { PGOPTIONS="-c client_min_messages=warning" "$PSQL" -X -q -v ON_ERROR_STOP=1 "$@"; }
 jspid=
 cleanup() {
   [ -n "$jspid" ] && kill "$jspid" 2>/dev/null

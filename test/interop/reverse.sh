@@ -33,7 +33,7 @@ node reverse.mjs copy-catalog "$urlA" "$urlB"
 [ "$label" = file ] && chmod -R a+rwX "$work/storeA" "$work/storeB"
 
 db=reverse_$label
-psql() { command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+psql() { PGOPTIONS="-c client_min_messages=warning" command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 cleanup() { psql -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 psql -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
