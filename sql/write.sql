@@ -154,6 +154,20 @@ SELECT id, name FROM items WHERE name LIKE 'changed%';
 ALTER SERVER w OPTIONS (DROP cache_size);
 DROP SERVER other CASCADE;
 
+-- a large transaction keeps its pending writes in a temporary file beyond
+-- work_mem, reads them back for its own queries and at commit
+SET work_mem = '64kB';
+BEGIN;
+INSERT INTO items (id, name, qty, city)
+  SELECT 'bulk' || g, 'bulk record ' || g || repeat('.', 100), g, 'Bulk'
+    FROM generate_series(1, 600) g;
+UPDATE items SET qty = -qty WHERE id IN ('bulk7', 'bulk550');
+SELECT count(*), sum(qty) FROM items WHERE city = 'Bulk';
+COMMIT;
+RESET work_mem;
+SELECT count(*), sum(qty), min(name) FROM items WHERE city = 'Bulk';
+SELECT count(*) FROM store WHERE key LIKE '%address.city=Bulk/%';
+
 -- TRUNCATE removes records and references
 TRUNCATE items;
 SELECT count(*) FROM items;

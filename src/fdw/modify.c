@@ -359,14 +359,17 @@ decode_base(S3dbModifyState *ms, const char *id, S3dbSeen *seen, s3f_record *bas
 
 	if (p && p->op != PENDING_DELETE)
 	{
-		m.n = m.cap = p->nmeta;
-		m.keys = p->mkeys;
-		m.values = p->mvals;
+		S3dbPayload pl;
+
+		s3db_pending_payload(p, &pl);
+		m.n = m.cap = pl.nmeta;
+		m.keys = pl.mkeys;
+		m.values = pl.mvals;
 		if (p->op == PENDING_PUT)
 		{
-			body = p->body;
-			body_len = p->body_len;
-			ctype = p->content_type;
+			body = pl.body;
+			body_len = pl.body_len;
+			ctype = pl.content_type;
 		}
 		else if (seen)
 		{

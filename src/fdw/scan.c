@@ -915,15 +915,18 @@ store_record(S3dbScanState *st, TupleTableSlot *slot, const char *id, s3s_reques
 		if (p)
 		{
 			/* this transaction's own version of the record */
-			pm.n = pm.cap = p->nmeta;
-			pm.keys = p->mkeys;
-			pm.values = p->mvals;
+			S3dbPayload pl;
+
+			s3db_pending_payload(p, &pl);
+			pm.n = pm.cap = pl.nmeta;
+			pm.keys = pl.mkeys;
+			pm.values = pl.mvals;
 			meta = &pm;
 			if (p->op == PENDING_PUT)
 			{
-				body = (const unsigned char *) p->body;
-				body_len = p->body_len;
-				ctype = p->content_type;
+				body = (const unsigned char *) pl.body;
+				body_len = pl.body_len;
+				ctype = pl.content_type;
 			}
 		}
 		s3s_error_clear(&err);

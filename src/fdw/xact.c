@@ -31,7 +31,9 @@
 #include "access/xact.h"
 #include "miscadmin.h"
 #include "utils/hsearch.h"
+#include "storage/buffile.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/timeout.h"
 #include "storage/proc.h"
 
@@ -67,6 +69,10 @@ typedef struct XactState
 	HTAB	   *seen;
 	List	   *truncated;		/* "srv/user/resource" strings */
 	List	   *subs;			/* SubLevel *, innermost first */
+	size_t		mem_bytes;		/* payload bytes held in memory */
+	BufFile    *spill;			/* payloads beyond work_mem */
+	int			spill_end_file;	/* where the next payload goes */
+	off_t		spill_end_off;
 } XactState;
 
 static XactState *xs = NULL;
@@ -125,6 +131,175 @@ s3db_pending_lookup(Oid serverid, Oid userid, const char *resource, const char *
 	return e ? (S3dbPending *) list_nth(xs->log, e->index) : NULL;
 }
 
+static size_t
+payload_size(const S3dbPending *p)
+{
+	size_t		n = p->body_len + (p->content_type ? strlen(p->content_type) : 0) + 64;
+
+	for (int i = 0; i < p->nmeta; i++)
+		n += strlen(p->mkeys[i]) + strlen(p->mvals[i]) + 2;
+	return n;
+}
+
+static void
+put_chunk(StringInfo buf, const char *data, size_t len)
+{
+	uint32		l = (uint32) len;
+
+	appendBinaryStringInfo(buf, (const char *) &l, sizeof(l));
+	if (len > 0)
+		appendBinaryStringInfo(buf, data, len);
+}
+
+/*
+ * Beyond work_mem of payloads, a pending write's metadata and body go to a
+ * temporary file (closed with the transaction) and only the small entry
+ * stays in memory, so a large transaction does not grow memory without
+ * bound.  Read back with s3db_pending_payload().
+ */
+static void
+maybe_spill(S3dbPending *c)
+{
+	size_t		size = payload_size(c);
+	StringInfoData buf;
+	int			fileno;
+	off_t		off;
+
+	if (xs->mem_bytes + size <= (size_t) work_mem * 1024)
+	{
+		xs->mem_bytes += size;
+		return;
+	}
+	if (xs->spill == NULL)
+	{
+		ResourceOwner saved = CurrentResourceOwner;
+		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+
+		CurrentResourceOwner = TopTransactionResourceOwner;
+		xs->spill = BufFileCreateTemp(false);
+		CurrentResourceOwner = saved;
+		MemoryContextSwitchTo(old);
+	}
+	initStringInfo(&buf);
+	put_chunk(&buf, (const char *) &c->nmeta, sizeof(c->nmeta));
+	for (int i = 0; i < c->nmeta; i++)
+	{
+		put_chunk(&buf, c->mkeys[i], strlen(c->mkeys[i]));
+		put_chunk(&buf, c->mvals[i], strlen(c->mvals[i]));
+	}
+	put_chunk(&buf, c->body ? c->body : "", c->body ? c->body_len : 0);
+	put_chunk(&buf, c->content_type ? c->content_type : "", c->content_type ? strlen(c->content_type) : 0);
+	put_chunk(&buf, c->body ? "1" : "0", 1);
+	put_chunk(&buf, c->content_type ? "1" : "0", 1);
+
+	/* reads move the position: always append at our own end mark */
+	fileno = xs->spill_end_file;
+	off = xs->spill_end_off;
+	if (BufFileSeek(xs->spill, fileno, off, SEEK_SET) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not seek in a temporary file of pending writes")));
+	BufFileWrite(xs->spill, buf.data, buf.len);
+	BufFileTell(xs->spill, &xs->spill_end_file, &xs->spill_end_off);
+	c->spilled = true;
+	c->spill_fileno = fileno;
+	c->spill_off = off;
+	c->spill_len = buf.len;
+
+	for (int i = 0; i < c->nmeta; i++)
+	{
+		pfree(c->mkeys[i]);
+		pfree(c->mvals[i]);
+	}
+	pfree(c->mkeys);
+	pfree(c->mvals);
+	c->mkeys = c->mvals = NULL;
+	if (c->body)
+		pfree(c->body);
+	c->body = NULL;
+	if (c->content_type)
+		pfree(c->content_type);
+	c->content_type = NULL;
+	pfree(buf.data);
+}
+
+static const char *
+get_chunk(const char **pos, const char *end, size_t *len)
+{
+	uint32		l;
+	const char *data;
+
+	if (end - *pos < (long) sizeof(l))
+		elog(ERROR, "s3db_fdw spill file is corrupt");
+	memcpy(&l, *pos, sizeof(l));
+	data = *pos + sizeof(l);
+	if (end - data < (long) l)
+		elog(ERROR, "s3db_fdw spill file is corrupt");
+	*pos = data + l;
+	*len = l;
+	return data;
+}
+
+static char *
+chunk_str(const char **pos, const char *end)
+{
+	size_t		len;
+	const char *d = get_chunk(pos, end, &len);
+
+	return pnstrdup(d, len);
+}
+
+void
+s3db_pending_payload(const S3dbPending *p, S3dbPayload *out)
+{
+	char	   *buf;
+	const char *pos;
+	const char *end;
+	size_t		len;
+	const char *d;
+	char	   *body;
+	char	   *ctype;
+
+	if (!p->spilled)
+	{
+		out->nmeta = p->nmeta;
+		out->mkeys = p->mkeys;
+		out->mvals = p->mvals;
+		out->body = p->body;
+		out->body_len = p->body_len;
+		out->content_type = p->content_type;
+		return;
+	}
+	buf = palloc(p->spill_len);
+	if (BufFileSeek(xs->spill, p->spill_fileno, p->spill_off, SEEK_SET) != 0 ||
+		BufFileRead(xs->spill, buf, p->spill_len) != p->spill_len)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not read pending writes back from a temporary file")));
+	pos = buf;
+	end = buf + p->spill_len;
+	d = get_chunk(&pos, end, &len);
+	memcpy(&out->nmeta, d, sizeof(out->nmeta));
+	out->mkeys = palloc(sizeof(char *) * Max(out->nmeta, 1));
+	out->mvals = palloc(sizeof(char *) * Max(out->nmeta, 1));
+	for (int i = 0; i < out->nmeta; i++)
+	{
+		out->mkeys[i] = chunk_str(&pos, end);
+		out->mvals[i] = chunk_str(&pos, end);
+	}
+	d = get_chunk(&pos, end, &len);
+	body = palloc(len + 1);
+	memcpy(body, d, len);
+	body[len] = '\0';
+	out->body_len = len;
+	ctype = chunk_str(&pos, end);
+	d = get_chunk(&pos, end, &len);
+	out->body = (len == 1 && d[0] == '1') ? body : NULL;
+	d = get_chunk(&pos, end, &len);
+	out->content_type = (len == 1 && d[0] == '1') ? ctype : NULL;
+	pfree(buf);
+}
+
 void
 s3db_pending_add(const S3dbPending *p)
 {
@@ -157,6 +332,8 @@ s3db_pending_add(const S3dbPending *p)
 	}
 	c->content_type = tx_strdup(p->content_type);
 	c->version = tx_strdup(p->version);
+	c->spilled = false;
+	maybe_spill(c);
 	c->markers = NIL;
 	foreach(lc, p->markers)
 		c->markers = lappend(c->markers, pstrdup((char *) lfirst(lc)));
@@ -349,7 +526,7 @@ typedef struct Final
 } Final;
 
 static void
-meta_view(s3s_meta *m, const S3dbPending *p)
+meta_view(s3s_meta *m, const S3dbPayload *p)
 {
 	m->n = p->nmeta;
 	m->cap = p->nmeta;
@@ -379,24 +556,27 @@ static void
 init_write(s3s_request *r, const Final *f, s3s_meta *mv)
 {
 	const S3dbPending *p = f->last;
+	S3dbPayload pl;
 
 	if (p->op == PENDING_DELETE)
 		s3s_request_init(r, S3S_OP_DELETE, p->key);
 	else if (p->op == PENDING_COPY)
 	{
+		s3db_pending_payload(p, &pl);
 		s3s_request_init(r, S3S_OP_COPY, p->key);
 		r->copy_source = p->key;
-		meta_view(mv, p);
+		meta_view(mv, &pl);
 		r->meta = mv;
 	}
 	else
 	{
+		s3db_pending_payload(p, &pl);
 		s3s_request_init(r, S3S_OP_PUT, p->key);
-		meta_view(mv, p);
+		meta_view(mv, &pl);
 		r->meta = mv;
-		r->body = (const unsigned char *) p->body;
-		r->body_len = p->body_len;
-		r->content_type = p->content_type;
+		r->body = (const unsigned char *) pl.body;
+		r->body_len = pl.body_len;
+		r->content_type = pl.content_type;
 	}
 	if (f->first->is_insert)
 		r->if_none_match = true;
@@ -404,14 +584,49 @@ init_write(s3s_request *r, const Final *f, s3s_meta *mv)
 		r->if_match = f->seen->etag;
 }
 
+#define COMMIT_CHUNK 256
+
+/*
+ * A new record could not be written: take back the records this commit
+ * created and the partition references of every new record.
+ */
+static void
+undo_inserts(S3dbConn *conn, List *inserts, List *written)
+{
+	List	   *keys = NIL;
+	ListCell   *lc;
+	int			n;
+	s3s_request *undo;
+	int			i = 0;
+
+	foreach(lc, written)
+		keys = lappend(keys, ((Final *) lfirst(lc))->last->key);
+	foreach(lc, inserts)
+	{
+		ListCell   *lm;
+
+		foreach(lm, ((Final *) lfirst(lc))->last->markers)
+			keys = lappend(keys, lfirst(lm));
+	}
+	n = list_length(keys);
+	if (n == 0)
+		return;
+	undo = palloc0(sizeof(s3s_request) * n);
+	foreach(lc, keys)
+		s3s_request_init(&undo[i++], S3S_OP_DELETE, (char *) lfirst(lc));
+	for (int off = 0; off < n; off += COMMIT_CHUNK)
+		s3s_execute(conn->store, undo + off, Min(COMMIT_CHUNK, n - off));
+	for (i = 0; i < n; i++)
+		s3s_request_reset(&undo[i]);
+}
+
 /* Apply the pending writes of one connection. */
 static void
 apply_conn(S3dbConn *conn, List *finals, List *truncs)
 {
-	int			n = list_length(finals);
-	s3s_request *reqs = palloc0(sizeof(s3s_request) * Max(n, 1));
-	s3s_meta   *mvs = palloc0(sizeof(s3s_meta) * Max(n, 1));
-	Final	  **fs = palloc(sizeof(Final *) * Max(n, 1));
+	s3s_request *reqs = palloc0(sizeof(s3s_request) * COMMIT_CHUNK);
+	s3s_meta   *mvs = palloc0(sizeof(s3s_meta) * COMMIT_CHUNK);
+	Final	  **fs = palloc(sizeof(Final *) * COMMIT_CHUNK);
 	int			nr;
 	ListCell   *lc;
 	List	   *put_markers = NIL;
@@ -533,97 +748,100 @@ apply_conn(S3dbConn *conn, List *finals, List *truncs)
 			s3s_request_reset(&pr[i]);
 	}
 
-	/* phase 2: new records, conditionally */
-	nr = 0;
-	foreach(lc, finals)
+	/*
+	 * phase 2: new records, conditionally, in chunks (payloads of a large
+	 * transaction come back from disk one chunk at a time)
+	 */
 	{
-		Final	   *f = (Final *) lfirst(lc);
+		List	   *inserts = NIL;
+		List	   *written = NIL;	/* Final * of records this commit created */
+		MemoryContext chunk_cxt = AllocSetContextCreate(CurrentMemoryContext,
+														"s3db_fdw commit chunk",
+														ALLOCSET_DEFAULT_SIZES);
 
-		if (f->first->is_insert && f->last->op != PENDING_DELETE)
+		foreach(lc, finals)
 		{
-			fs[nr] = f;
-			init_write(&reqs[nr], f, &mvs[nr]);
-			nr++;
+			Final	   *f = (Final *) lfirst(lc);
+
+			if (f->first->is_insert && f->last->op != PENDING_DELETE)
+				inserts = lappend(inserts, f);
 		}
-	}
-	if (nr > 0)
-	{
-		int			bad = -1;
-
-		s3db_execute(conn, reqs, nr);
-		for (int i = 0; i < nr; i++)
+		for (int off = 0; off < list_length(inserts); off += COMMIT_CHUNK)
 		{
-			if (reqs[i].err.code == S3S_OK)
-				fs[i]->written = true;
-			else if (bad < 0)
-				bad = i;
-		}
-		if (bad >= 0)
-		{
-			s3s_error	e = reqs[bad].err;
-			int			nalloc = nr * 2 + 8;
-			s3s_request *undo = palloc0(sizeof(s3s_request) * nalloc);
-			int			nu = 0;
+			int			bad = -1;
+			MemoryContext old = MemoryContextSwitchTo(chunk_cxt);
 
-			/* take back the records this commit created, and their references */
-			for (int i = 0; i < nr; i++)
+			nr = 0;
+			for (int k = off; k < list_length(inserts) && nr < COMMIT_CHUNK; k++)
 			{
-				ListCell   *lm;
+				fs[nr] = (Final *) list_nth(inserts, k);
+				init_write(&reqs[nr], fs[nr], &mvs[nr]);
+				nr++;
+			}
+			MemoryContextSwitchTo(old);
+			s3db_execute(conn, reqs, nr);
+			for (int k = 0; k < nr; k++)
+			{
+				if (reqs[k].err.code == S3S_OK)
+					written = lappend(written, fs[k]);
+				else if (bad < 0)
+					bad = k;
+			}
+			if (bad >= 0)
+			{
+				s3s_error	e = reqs[bad].err;
+				Final	   *badf = fs[bad];
 
-				if (fs[i]->written)
-					s3s_request_init(&undo[nu++], S3S_OP_DELETE, fs[i]->last->key);
-				foreach(lm, fs[i]->last->markers)
+				for (int k = 0; k < nr; k++)
+					s3s_request_reset(&reqs[k]);
+				undo_inserts(conn, inserts, written);
+				raise_write_error(&e, badf->last->resource, badf->last->id, true);
+			}
+			for (int k = 0; k < nr; k++)
+				s3s_request_reset(&reqs[k]);
+			MemoryContextReset(chunk_cxt);
+		}
+
+		/* phase 3: changes to records that existed, likewise in chunks */
+		nr = 0;
+		foreach(lc, finals)
+		{
+			Final	   *f = (Final *) lfirst(lc);
+			bool		last = lnext(finals, lc) == NULL;
+
+			if (!f->first->is_insert)
+			{
+				MemoryContext old = MemoryContextSwitchTo(chunk_cxt);
+
+				fs[nr] = f;
+				init_write(&reqs[nr], f, &mvs[nr]);
+				nr++;
+				MemoryContextSwitchTo(old);
+			}
+			if (nr > 0 && (nr == COMMIT_CHUNK || last))
+			{
+				s3db_execute(conn, reqs, nr);
+				for (int k = 0; k < nr; k++)
 				{
-					if (nu >= nalloc)
+					if (reqs[k].err.code != S3S_OK &&
+						!(reqs[k].op == S3S_OP_DELETE && reqs[k].err.code == S3S_ERR_NOT_FOUND &&
+						  reqs[k].if_match == NULL))
 					{
-						nalloc *= 2;
-						undo = repalloc(undo, sizeof(s3s_request) * nalloc);
+						s3s_error	e = reqs[k].err;
+						Final	   *badf = fs[k];
+
+						for (int j2 = 0; j2 < nr; j2++)
+							s3s_request_reset(&reqs[j2]);
+						raise_write_error(&e, badf->last->resource, badf->last->id, false);
 					}
-					s3s_request_init(&undo[nu++], S3S_OP_DELETE, (char *) lfirst(lm));
 				}
-			}
-			for (int i = 0; i < nr; i++)
-				s3s_request_reset(&reqs[i]);
-			s3s_execute(conn->store, undo, nu);
-			for (int i = 0; i < nu; i++)
-				s3s_request_reset(&undo[i]);
-			raise_write_error(&e, fs[bad]->last->resource, fs[bad]->last->id, true);
-		}
-		for (int i = 0; i < nr; i++)
-			s3s_request_reset(&reqs[i]);
-	}
-
-	/* phase 3: changes to records that existed */
-	nr = 0;
-	foreach(lc, finals)
-	{
-		Final	   *f = (Final *) lfirst(lc);
-
-		if (!f->first->is_insert)
-		{
-			fs[nr] = f;
-			init_write(&reqs[nr], f, &mvs[nr]);
-			nr++;
-		}
-	}
-	if (nr > 0)
-	{
-		s3db_execute(conn, reqs, nr);
-		for (int i = 0; i < nr; i++)
-		{
-			if (reqs[i].err.code != S3S_OK &&
-				!(reqs[i].op == S3S_OP_DELETE && reqs[i].err.code == S3S_ERR_NOT_FOUND &&
-				  reqs[i].if_match == NULL))
-			{
-				s3s_error	e = reqs[i].err;
-
-				for (int j = 0; j < nr; j++)
-					s3s_request_reset(&reqs[j]);
-				raise_write_error(&e, fs[i]->last->resource, fs[i]->last->id, false);
+				for (int k = 0; k < nr; k++)
+					s3s_request_reset(&reqs[k]);
+				MemoryContextReset(chunk_cxt);
+				nr = 0;
 			}
 		}
-		for (int i = 0; i < nr; i++)
-			s3s_request_reset(&reqs[i]);
+		MemoryContextDelete(chunk_cxt);
 	}
 
 	/* this backend's cached copies of written records are stale now */
@@ -786,6 +1004,8 @@ xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
 		case XACT_EVENT_PREPARE:
+			if (xs && xs->spill)
+				BufFileClose(xs->spill);
 			xs = NULL;			/* its memory goes with TopTransactionContext */
 			break;
 	}

@@ -37,7 +37,29 @@ typedef struct S3dbPending
 	char	   *content_type;
 	char	   *version;		/* _v, for partition references */
 	List	   *markers;		/* partition reference keys of the new state */
+	/* a large transaction keeps the payload (metadata, body) in a temp file */
+	bool		spilled;
+	int			spill_fileno;
+	off_t		spill_off;
+	size_t		spill_len;
 } S3dbPending;
+
+/* The object a pending write puts: metadata, body, content type. */
+typedef struct S3dbPayload
+{
+	int			nmeta;
+	char	  **mkeys;
+	char	  **mvals;
+	char	   *body;
+	size_t		body_len;
+	char	   *content_type;
+} S3dbPayload;
+
+/*
+ * The payload of a pending write: pointers into the entry, or, for a write
+ * spilled to disk, a copy read back into CurrentMemoryContext.
+ */
+extern void s3db_pending_payload(const S3dbPending *p, S3dbPayload *out);
 
 /* What a scan for UPDATE/DELETE saw of a record in the store. */
 typedef struct S3dbSeen
