@@ -43,6 +43,7 @@
 #include "utils/timestamp.h"
 
 #include "s3db_worker.h"
+#include "tasks.h"
 
 /* seconds before the postmaster starts a worker that exited or crashed */
 #define WORKER_RESTART_S		5
@@ -627,6 +628,22 @@ s3db_worker_main(Datum arg)
 			ProcessConfigFile(PGC_SIGHUP);
 		}
 		delay = worker_step();
+		{
+			S3dbTaskContext tc;
+			s3c_status	cs;
+
+			memset(&tc, 0, sizeof(tc));
+			tc.store = w_store;
+			tc.coord = w_coord;
+			tc.now_ms = s3db_now_ms();
+			if (w_coord)
+			{
+				s3c_get_status(w_coord, &cs);
+				tc.is_leader = cs.is_leader;
+				tc.epoch = cs.epoch;
+			}
+			delay = s3db_run_tasks(&tc, delay);
+		}
 		MemoryContextReset(worker_cxt);
 		if (ShutdownRequestPending)
 			break;
