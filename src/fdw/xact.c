@@ -620,6 +620,23 @@ undo_inserts(S3dbConn *conn, List *inserts, List *written)
 		s3s_request_reset(&undo[i]);
 }
 
+/* The finals that create records. */
+static List *
+new_records(List *finals)
+{
+	List	   *out = NIL;
+	ListCell   *lc;
+
+	foreach(lc, finals)
+	{
+		Final	   *f = (Final *) lfirst(lc);
+
+		if (f->first->is_insert && f->last->op != PENDING_DELETE)
+			out = lappend(out, f);
+	}
+	return out;
+}
+
 /* Apply the pending writes of one connection. */
 static void
 apply_conn(S3dbConn *conn, List *finals, List *truncs)
@@ -742,6 +759,8 @@ apply_conn(S3dbConn *conn, List *finals, List *truncs)
 
 				for (int j = 0; j < np; j++)
 					s3s_request_reset(&pr[j]);
+				/* nothing of this commit stays behind: its new records' references go */
+				undo_inserts(conn, new_records(finals), NIL);
 				s3db_report(&e, "could not write a partition reference");
 			}
 		for (i = 0; i < np; i++)
