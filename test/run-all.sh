@@ -107,6 +107,8 @@ stage "interop: s3db.js writes, SQL reads, file://" test/interop/run.sh file "$W
 stage "interop: s3db.js writes, SQL reads, S3" test/interop/run.sh s3 "$WORK/interop-s3"
 stage "interop: SQL writes, s3db.js reads, file://" test/interop/reverse.sh file "$WORK/reverse-file"
 stage "interop: SQL writes, s3db.js reads, S3" test/interop/reverse.sh s3 "$WORK/reverse-s3"
+stage "interop: resource created from SQL, file://" test/interop/created.sh file "$WORK/created-file"
+stage "interop: resource created from SQL, S3" test/interop/created.sh s3 "$WORK/created-s3"
 stage "interop: concurrent incremental ids, file://" test/interop/incremental.sh file "$WORK/incr-file"
 stage "interop: concurrent incremental ids, S3" test/interop/incremental.sh s3 "$WORK/incr-s3"
 
