@@ -1,0 +1,404 @@
+/*-------------------------------------------------------------------------
+ *
+ * commit.c
+ *		Applying a transaction's pending writes to a store at commit.
+ *
+ * The log of pending writes (xact.c) is collapsed to the final state of
+ * each record, then applied concurrently, in phases and in chunks:
+ *	0. TRUNCATE: delete every record and reference of the resource
+ *	1. partition references of the new states (a reference without its
+ *	   record is skipped by readers; a record without its reference would
+ *	   be missed by partition queries)
+ *	2. new records: PUT with If-None-Match: * (a record that appeared in the
+ *	   meantime is a unique violation; the new records already written by
+ *	   this commit, and their references, are deleted again before the error)
+ *	3. changed and deleted records: PUT/COPY/DELETE with If-Match: <ETag
+ *	   read>, so a record changed by someone else since we read it is a
+ *	   serialization failure, never a lost update
+ *	4. stale partition references are deleted
+ * Each record is one object written at once, so after any failure or crash
+ * a record is either in its old state or in its new one, with its
+ * references; an error aborts the transaction.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "utils/memutils.h"
+
+#include "fdw/s3db_fdw.h"
+#include "fdw/xact.h"
+#include "fdw/commit.h"
+
+static void
+meta_view(s3s_meta *m, const S3dbPayload *p)
+{
+	m->n = p->nmeta;
+	m->cap = p->nmeta;
+	m->keys = p->mkeys;
+	m->values = p->mvals;
+}
+
+static void
+raise_write_error(const s3s_error *err, const char *resource, const char *id, bool insert)
+{
+	if (err->code == S3S_ERR_PRECONDITION && insert)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("record \"%s\" of resource \"%s\" already exists", id, resource),
+				 errdetail("Another writer created it before this transaction committed.")));
+	if (err->code == S3S_ERR_PRECONDITION || (err->code == S3S_ERR_NOT_FOUND && !insert))
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access to record \"%s\" of resource \"%s\"",
+						id, resource),
+				 errdetail("The record was changed or deleted by another writer since this transaction read it."),
+				 errhint("Retry the transaction.")));
+	s3db_report(err, psprintf("could not write record \"%s\" of resource \"%s\"", id, resource));
+}
+
+static void
+init_write(s3s_request *r, const S3dbFinal *f, s3s_meta *mv)
+{
+	const S3dbPending *p = f->last;
+	S3dbPayload pl;
+
+	if (p->op == PENDING_DELETE)
+		s3s_request_init(r, S3S_OP_DELETE, p->key);
+	else if (p->op == PENDING_COPY)
+	{
+		s3db_pending_payload(p, &pl);
+		s3s_request_init(r, S3S_OP_COPY, p->key);
+		r->copy_source = p->key;
+		meta_view(mv, &pl);
+		r->meta = mv;
+	}
+	else
+	{
+		s3db_pending_payload(p, &pl);
+		s3s_request_init(r, S3S_OP_PUT, p->key);
+		meta_view(mv, &pl);
+		r->meta = mv;
+		r->body = (const unsigned char *) pl.body;
+		r->body_len = pl.body_len;
+		r->content_type = pl.content_type;
+	}
+	if (f->first->is_insert)
+		r->if_none_match = true;
+	else if (f->seen && f->seen->etag && f->seen->etag[0])
+		r->if_match = f->seen->etag;
+}
+
+#define COMMIT_CHUNK 256
+
+/*
+ * A new record could not be written: take back the records this commit
+ * created and the partition references of every new record.
+ */
+static void
+undo_inserts(S3dbConn *conn, List *inserts, List *written)
+{
+	List	   *keys = NIL;
+	ListCell   *lc;
+	int			n;
+	s3s_request *undo;
+	int			i = 0;
+
+	foreach(lc, written)
+		keys = lappend(keys, ((S3dbFinal *) lfirst(lc))->last->key);
+	foreach(lc, inserts)
+	{
+		ListCell   *lm;
+
+		foreach(lm, ((S3dbFinal *) lfirst(lc))->last->markers)
+			keys = lappend(keys, lfirst(lm));
+	}
+	n = list_length(keys);
+	if (n == 0)
+		return;
+	undo = palloc0(sizeof(s3s_request) * n);
+	foreach(lc, keys)
+		s3s_request_init(&undo[i++], S3S_OP_DELETE, (char *) lfirst(lc));
+	for (int off = 0; off < n; off += COMMIT_CHUNK)
+		s3s_execute(conn->store, undo + off, Min(COMMIT_CHUNK, n - off));
+	for (i = 0; i < n; i++)
+		s3s_request_reset(&undo[i]);
+}
+
+/* The finals that create records. */
+static List *
+new_records(List *finals)
+{
+	List	   *out = NIL;
+	ListCell   *lc;
+
+	foreach(lc, finals)
+	{
+		S3dbFinal  *f = (S3dbFinal *) lfirst(lc);
+
+		if (f->first->is_insert && f->last->op != PENDING_DELETE)
+			out = lappend(out, f);
+	}
+	return out;
+}
+
+/* Apply the pending writes of one connection. */
+void
+s3db_commit_apply(S3dbConn *conn, List *finals, List *truncs)
+{
+	s3s_request *reqs = palloc0(sizeof(s3s_request) * COMMIT_CHUNK);
+	s3s_meta   *mvs = palloc0(sizeof(s3s_meta) * COMMIT_CHUNK);
+	S3dbFinal **fs = palloc(sizeof(S3dbFinal *) * COMMIT_CHUNK);
+	int			nr;
+	ListCell   *lc;
+	List	   *put_markers = NIL;
+	List	   *del_markers = NIL;
+
+	/* phase 0: truncates */
+	foreach(lc, truncs)
+	{
+		const char *resource = (const char *) lfirst(lc);
+
+		for (int pass = 0; pass < 2; pass++)
+		{
+		/* records and their partition references; sequences stay */
+		char	   *prefix = psprintf(pass == 0 ? "resource=%s/data/" : "resource=%s/partition=",
+									  resource);
+		char	   *token = NULL;
+
+		for (;;)
+		{
+			s3s_request l;
+			s3s_request d;
+
+			s3s_request_init(&l, S3S_OP_LIST, NULL);
+			l.prefix = prefix;
+			l.continuation = token;
+			s3db_execute(conn, &l, 1);
+			if (l.err.code != S3S_OK)
+			{
+				s3s_error	e = l.err;
+
+				s3s_request_reset(&l);
+				s3db_report(&e, psprintf("could not truncate resource \"%s\"", resource));
+			}
+			if (l.list.n > 0)
+			{
+				const char **keys = palloc(sizeof(char *) * l.list.n);
+
+				for (int i = 0; i < l.list.n; i++)
+					keys[i] = l.list.entries[i].key;
+				s3s_request_init(&d, S3S_OP_DELETE_MANY, NULL);
+				d.keys = keys;
+				d.nkeys = l.list.n;
+				s3db_execute(conn, &d, 1);
+				if (d.err.code != S3S_OK)
+				{
+					s3s_error	e = d.err;
+
+					s3s_request_reset(&d);
+					s3s_request_reset(&l);
+					s3db_report(&e, psprintf("could not truncate resource \"%s\"", resource));
+				}
+				s3s_request_reset(&d);
+			}
+			token = (l.list.truncated && l.list.next_token) ? pstrdup(l.list.next_token) : NULL;
+			s3s_request_reset(&l);
+			if (token == NULL)
+				break;
+		}
+		}
+	}
+
+	/*
+	 * phase 1: partition references of the new states, before the records:
+	 * a reader skips a reference whose record is missing or does not match,
+	 * but a record without its reference would be invisible to partition
+	 * queries.  Stale references go last, once the records are in place.
+	 */
+	foreach(lc, finals)
+	{
+		S3dbFinal  *f = (S3dbFinal *) lfirst(lc);
+		List	   *newm = f->last->op == PENDING_DELETE ? NIL : f->last->markers;
+		ListCell   *lc2;
+
+		foreach(lc2, newm)
+			put_markers = lappend(put_markers, list_make2(lfirst(lc2), f->last->version));
+		if (f->seen)
+			foreach(lc2, f->seen->markers)
+			{
+				bool		keep = false;
+				ListCell   *lc3;
+
+				foreach(lc3, newm)
+					keep |= strcmp((char *) lfirst(lc3), (char *) lfirst(lc2)) == 0;
+				if (!keep)
+					del_markers = lappend(del_markers, lfirst(lc2));
+			}
+	}
+	if (put_markers != NIL)
+	{
+		int			np = list_length(put_markers);
+		s3s_request *pr = palloc0(sizeof(s3s_request) * np);
+		s3s_meta   *pm = palloc0(sizeof(s3s_meta) * np);
+		int			i = 0;
+
+		foreach(lc, put_markers)
+		{
+			List	   *pair = (List *) lfirst(lc);
+
+			pm[i].n = pm[i].cap = 1;
+			pm[i].keys = palloc(sizeof(char *));
+			pm[i].values = palloc(sizeof(char *));
+			pm[i].keys[0] = "_v";
+			pm[i].values[0] = linitial(pair) ? (lsecond(pair) ? (char *) lsecond(pair) : "v1") : "v1";
+			s3s_request_init(&pr[i], S3S_OP_PUT, (char *) linitial(pair));
+			pr[i].meta = &pm[i];
+			i++;
+		}
+		s3db_execute(conn, pr, np);
+		for (i = 0; i < np; i++)
+			if (pr[i].err.code != S3S_OK)
+			{
+				s3s_error	e = pr[i].err;
+
+				for (int j = 0; j < np; j++)
+					s3s_request_reset(&pr[j]);
+				/* nothing of this commit stays behind: its new records' references go */
+				undo_inserts(conn, new_records(finals), NIL);
+				s3db_report(&e, "could not write a partition reference");
+			}
+		for (i = 0; i < np; i++)
+			s3s_request_reset(&pr[i]);
+	}
+
+	/*
+	 * phase 2: new records, conditionally, in chunks (payloads of a large
+	 * transaction come back from disk one chunk at a time)
+	 */
+	{
+		List	   *inserts = NIL;
+		List	   *written = NIL;	/* Final * of records this commit created */
+		MemoryContext chunk_cxt = AllocSetContextCreate(CurrentMemoryContext,
+														"s3db_fdw commit chunk",
+														ALLOCSET_DEFAULT_SIZES);
+
+		foreach(lc, finals)
+		{
+			S3dbFinal  *f = (S3dbFinal *) lfirst(lc);
+
+			if (f->first->is_insert && f->last->op != PENDING_DELETE)
+				inserts = lappend(inserts, f);
+		}
+		for (int off = 0; off < list_length(inserts); off += COMMIT_CHUNK)
+		{
+			int			bad = -1;
+			MemoryContext old = MemoryContextSwitchTo(chunk_cxt);
+
+			nr = 0;
+			for (int k = off; k < list_length(inserts) && nr < COMMIT_CHUNK; k++)
+			{
+				fs[nr] = (S3dbFinal *) list_nth(inserts, k);
+				init_write(&reqs[nr], fs[nr], &mvs[nr]);
+				nr++;
+			}
+			MemoryContextSwitchTo(old);
+			s3db_execute(conn, reqs, nr);
+			for (int k = 0; k < nr; k++)
+			{
+				if (reqs[k].err.code == S3S_OK)
+					written = lappend(written, fs[k]);
+				else if (bad < 0)
+					bad = k;
+			}
+			if (bad >= 0)
+			{
+				s3s_error	e = reqs[bad].err;
+				S3dbFinal  *badf = fs[bad];
+
+				for (int k = 0; k < nr; k++)
+					s3s_request_reset(&reqs[k]);
+				undo_inserts(conn, inserts, written);
+				raise_write_error(&e, badf->last->resource, badf->last->id, true);
+			}
+			for (int k = 0; k < nr; k++)
+				s3s_request_reset(&reqs[k]);
+			MemoryContextReset(chunk_cxt);
+		}
+
+		/* phase 3: changes to records that existed, likewise in chunks */
+		nr = 0;
+		foreach(lc, finals)
+		{
+			S3dbFinal  *f = (S3dbFinal *) lfirst(lc);
+			bool		last = lnext(finals, lc) == NULL;
+
+			if (!f->first->is_insert)
+			{
+				MemoryContext old = MemoryContextSwitchTo(chunk_cxt);
+
+				fs[nr] = f;
+				init_write(&reqs[nr], f, &mvs[nr]);
+				nr++;
+				MemoryContextSwitchTo(old);
+			}
+			if (nr > 0 && (nr == COMMIT_CHUNK || last))
+			{
+				s3db_execute(conn, reqs, nr);
+				for (int k = 0; k < nr; k++)
+				{
+					if (reqs[k].err.code != S3S_OK &&
+						!(reqs[k].op == S3S_OP_DELETE && reqs[k].err.code == S3S_ERR_NOT_FOUND &&
+						  reqs[k].if_match == NULL))
+					{
+						s3s_error	e = reqs[k].err;
+						S3dbFinal  *badf = fs[k];
+
+						for (int j2 = 0; j2 < nr; j2++)
+							s3s_request_reset(&reqs[j2]);
+						raise_write_error(&e, badf->last->resource, badf->last->id, false);
+					}
+				}
+				for (int k = 0; k < nr; k++)
+					s3s_request_reset(&reqs[k]);
+				MemoryContextReset(chunk_cxt);
+				nr = 0;
+			}
+		}
+		MemoryContextDelete(chunk_cxt);
+	}
+
+	/* this backend's cached copies of written records are stale now */
+	foreach(lc, finals)
+		s3db_cache_forget(conn, ((S3dbFinal *) lfirst(lc))->last->key);
+
+	/* phase 4: stale partition references */
+	if (del_markers != NIL)
+	{
+		int			nd = list_length(del_markers);
+		const char **keys = palloc(sizeof(char *) * nd);
+		int			i = 0;
+
+		foreach(lc, del_markers)
+			keys[i++] = (const char *) lfirst(lc);
+		for (int off = 0; off < nd; off += 1000)
+		{
+			s3s_request d;
+
+			s3s_request_init(&d, S3S_OP_DELETE_MANY, NULL);
+			d.keys = keys + off;
+			d.nkeys = Min(1000, nd - off);
+			s3db_execute(conn, &d, 1);
+			if (d.err.code != S3S_OK)
+			{
+				s3s_error	e = d.err;
+
+				s3s_request_reset(&d);
+				s3db_report(&e, "could not delete stale partition references");
+			}
+			s3s_request_reset(&d);
+		}
+	}
+}
+
