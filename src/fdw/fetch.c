@@ -261,13 +261,13 @@ next_batch_ids(S3dbScanState *st, bool *prefetch)
 
 	if (st->direct)
 	{
-		while (n < st->batch_size && st->id_pos < st->nids)
+		while (n < st->batch_want && st->id_pos < st->nids)
 			st->batch_ids[n++] = st->ids[st->id_pos++];
 		MemoryContextSwitchTo(old);
 		return n;
 	}
 
-	while (n < st->batch_size && st->prefix_idx < st->nprefixes)
+	while (n < st->batch_want && st->prefix_idx < st->nprefixes)
 	{
 		char	   *id;
 
@@ -499,7 +499,7 @@ next_tail_ids(S3dbScanState *st)
 	}
 	old = MemoryContextSwitchTo(st->batch_cxt);
 	st->batch_ids = palloc(sizeof(char *) * st->batch_size);
-	while (n < st->batch_size && st->tail != NIL)
+	while (n < st->batch_want && st->tail != NIL)
 	{
 		st->batch_ids[n++] = pstrdup((char *) linitial(st->tail));
 		st->tail = list_delete_first(st->tail);
@@ -513,6 +513,15 @@ s3db_fill_batch(S3dbScanState *st)
 {
 	bool		prefetch;
 	int			n;
+
+	/*
+	 * Under a LIMIT the first batch asks for no more than the limit, and
+	 * each later one for four times as many, up to the full batch size.
+	 */
+	if (st->batch_want == 0)
+		st->batch_want = st->limit_hint > 0 ? Min(st->limit_hint, st->batch_size) : st->batch_size;
+	else
+		st->batch_want = Min(st->batch_want * 4, st->batch_size);
 
 	s3db_release_batch(st);
 	n = next_batch_ids(st, &prefetch);

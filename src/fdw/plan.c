@@ -23,6 +23,7 @@
  *	3: the scan feeds an UPDATE or DELETE (Integer)
  *	4: partition name (String), or NULL
  *	5: for partitions, the field index of each fdw_exprs entry (List of Integer)
+ *	6: LIMIT of a query over this table alone, 0 = none (Integer)
  *
  *-------------------------------------------------------------------------
  */
@@ -537,6 +538,11 @@ s3dbGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 														  root->parse->returningList == NIL)) ? 1 : 2));
 	fdw_private = lappend(fdw_private, pi->partition ? makeString(pi->partition) : NULL);
 	fdw_private = lappend(fdw_private, pi->part_fields);
+	/* a LIMIT on a query over this table alone: fetch no more than needed */
+	fdw_private = lappend(fdw_private,
+						  makeInteger(root->limit_tuples > 0 &&
+									  bms_membership(root->all_baserels) == BMS_SINGLETON ?
+									  (int) Min(root->limit_tuples, INT_MAX) : 0));
 
 	return make_foreignscan(tlist, scan_clauses, baserel->relid,
 							pi->id_exprs, fdw_private, NIL, NIL, outer_plan);

@@ -205,6 +205,8 @@ s3dbBeginForeignScan(ForeignScanState *node, int eflags)
 		need_meta = true;
 	st->mode = choose_fetch_mode(st, need_content, need_meta);
 	st->batch_size = Max(16, Min(4 * st->conn->opts.max_inflight, 512));
+	if (list_length(fsplan->fdw_private) > 6)
+		st->limit_hint = intVal(list_nth(fsplan->fdw_private, 6));
 	st->reqs = MemoryContextAllocZero(st->cxt, sizeof(s3s_request) * (st->batch_size + 1));
 
 	/* direct fetch by id, or listing of partition prefixes? */
@@ -493,6 +495,7 @@ s3dbReScanForeignScan(ForeignScanState *node)
 	if (st->part && st->id_states != NIL)
 		st->prefixes_ready = false;	/* parameters may have changed */
 	st->ids = NULL;				/* parameters may have changed */
+	st->batch_want = 0;
 	st->tail = NIL;
 	st->tail_ready = false;
 	for (int h = 0; h < 2; h++)

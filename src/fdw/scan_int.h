@@ -38,7 +38,9 @@ typedef struct S3dbScanState
 	S3dbColumn *cols;			/* needed columns only */
 	bool	   *wanted;			/* per resource attribute */
 	FetchMode	mode;
-	int			batch_size;
+	int			batch_size;		/* the most records a batch fetches */
+	int			batch_want;		/* this batch's size: ramps up under a LIMIT */
+	int			limit_hint;		/* LIMIT of a single-table query, 0 = none */
 
 	/* direct fetch by id */
 	bool		direct;
