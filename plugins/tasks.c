@@ -16,9 +16,11 @@
 #include "utils/memutils.h"
 
 #include "tasks.h"
+#include "plugins.h"
 
 static const S3dbTask tasks[] = {
 	/* {"name", function}, one line per plugin */
+	{"ttl", s3db_ttl_task},
 	{NULL, NULL}
 };
 

@@ -69,3 +69,67 @@ CREATE FUNCTION s3db_coordinator_workers(OUT worker_id text, OUT pod text,
 RETURNS SETOF record
 AS 'MODULE_PATHNAME'
 LANGUAGE C VOLATILE;
+
+-- ---------------------------------------------------------------------
+-- TTL plugin: records of TTL-managed foreign tables get entries in
+-- s3db.js's expiration index (plg_ttl_expiration_index) when inserted
+-- through SQL, and the background worker's leader (or s3db_ttl_sweep())
+-- expires due records of any writer.  Read at each statement and sweep.
+-- ---------------------------------------------------------------------
+CREATE TABLE s3db_fdw_ttl (
+  ftable            regclass PRIMARY KEY,
+  ttl               interval,              -- NULL: the field holds the expiry time
+  field             text,                  -- NULL: insertion time (createdAt if any)
+  action            text NOT NULL DEFAULT 'hard-delete'
+                    CHECK (action IN ('hard-delete', 'soft-delete', 'archive')),
+  soft_delete_field text DEFAULT 'deletedat',
+  archive_resource  text,
+  enabled           boolean NOT NULL DEFAULT true,
+  CHECK (ttl IS NOT NULL OR field IS NOT NULL),
+  CHECK (action <> 'archive' OR archive_resource IS NOT NULL)
+);
+
+-- What the sweeps did, per table.
+CREATE TABLE s3db_fdw_ttl_state (
+  ftable         regclass PRIMARY KEY,
+  last_sweep     timestamptz,
+  last_expired   bigint NOT NULL DEFAULT 0,
+  total_expired  bigint NOT NULL DEFAULT 0,
+  last_error     text,
+  last_error_at  timestamptz
+);
+
+-- Sweep one table now; returns the number of records expired.
+CREATE FUNCTION s3db_ttl_sweep(ftable regclass)
+RETURNS bigint
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE FUNCTION s3db_ttl_status(OUT ftable regclass, OUT enabled boolean,
+                                OUT action text, OUT last_sweep timestamptz,
+                                OUT last_expired bigint, OUT total_expired bigint,
+                                OUT last_error text, OUT last_error_at timestamptz)
+RETURNS SETOF record
+LANGUAGE sql STABLE
+SET search_path FROM CURRENT
+AS $$
+  SELECT c.ftable, c.enabled, c.action, s.last_sweep,
+         coalesce(s.last_expired, 0), coalesce(s.total_expired, 0),
+         s.last_error, s.last_error_at
+    FROM s3db_fdw_ttl c
+    LEFT JOIN s3db_fdw_ttl_state s USING (ftable)
+   ORDER BY c.ftable::text
+$$;
+
+-- ---------------------------------------------------------------------
+-- Audit plugin: INSERT/UPDATE/DELETE through SQL on an audited foreign
+-- table writes a plg_audits record (s3db.js's AuditPlugin layout) in the
+-- same commit.
+-- ---------------------------------------------------------------------
+CREATE TABLE s3db_fdw_audit (
+  ftable   regclass PRIMARY KEY,
+  enabled  boolean NOT NULL DEFAULT true
+);
+
+SELECT pg_catalog.pg_extension_config_dump('s3db_fdw_ttl', '');
+SELECT pg_catalog.pg_extension_config_dump('s3db_fdw_audit', '');

@@ -41,6 +41,7 @@
 #include "fdw/xact.h"
 #include "format/encode.h"
 #include "format/metaenc.h"
+#include "../../plugins/plugins.h"	/* TTL and audit write hooks */
 
 #define ROWID_NAME "s3db_id"
 
@@ -74,6 +75,7 @@ typedef struct S3dbModifyState
 	s3f_incremental incr;
 	bool		have_incr;
 	int			batch_size;
+	S3dbPluginState *plugins;	/* TTL/audit hooks; NULL when none applies */
 } S3dbModifyState;
 
 /* The column reading the record id; errors if there is none. */
@@ -258,6 +260,9 @@ open_state(S3dbModifyState *ms, Relation rel, EState *estate, ResultRelInfo *rin
 		cb->arg = &ms->incr;
 		MemoryContextRegisterResetCallback(ms->cxt, cb);
 	}
+	/* plugin hook: TTL index entries and audit records join the commit */
+	ms->plugins = s3db_plugins_begin(rel, ms->conn, ms->res, ms->serverid,
+									 ms->userid, &ms->wopts);
 	(void) rinfo;
 }
 
@@ -537,6 +542,8 @@ queue_row(S3dbModifyState *ms, TupleTableSlot *slot, const char *id, bool insert
 	PG_TRY();
 	{
 		vals = row_values(ms, slot, have_base ? &base : NULL);
+		/* plugin hook, before the row's write is queued */
+		s3db_plugins_row(ms->plugins, update ? CMD_UPDATE : CMD_INSERT, id, vals);
 		queue_values(ms, slot, id, insert, vals, seen);
 	}
 	PG_FINALLY();
@@ -814,6 +821,8 @@ s3dbExecForeignDelete(EState *estate, ResultRelInfo *rinfo,
 		returning_row(ms, slot, p.id,
 					  p.is_insert ? NULL : s3db_seen_get(ms->serverid, ms->userid,
 														 ms->res->name, p.id));
+	/* plugin hook, before the row's write is queued */
+	s3db_plugins_row(ms->plugins, CMD_DELETE, p.id, NULL);
 	s3db_pending_add(&p);
 	MemoryContextSwitchTo(old);
 	return slot;
