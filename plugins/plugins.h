@@ -148,7 +148,11 @@ extern s3f_val *s3db_ttl_entry_vals(const s3f_resource *idx, const S3dbTtlConfig
 
 extern char *s3db_ttl_entry_id(const char *resource, const char *record_id);
 
-/* The worker task (ttl_sweep.c): the leader sweeps every enabled table. */
+/* Sweep one table (ttl_sweep.c); task NULL = no fencing. */
+extern int64 s3db_ttl_sweep_relation(Oid relid, const S3dbTaskContext *task,
+									 char *errbuf, size_t errlen);
+
+/* The worker task (ttl_task.c): the leader sweeps every enabled table. */
 extern long s3db_ttl_task(const S3dbTaskContext *ctx);
 
 /* ---- audit (audit.c) ---- */

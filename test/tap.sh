@@ -48,7 +48,7 @@ else
 fi
 
 cd "$WORK"
-as_user env PATH="$PGBIN:$PATH" TESTDIR="$WORK" PGPORT="${PGPORT:-65432}" \
+as_user env PATH="$PGBIN:$PATH" TESTDIR="$WORK" S3DB_FDW_SRC="$TOP" PGPORT="${PGPORT:-65432}" \
   PG_REGRESS="$(dirname "$("$PG_CONFIG" --pgxs)")/../test/regress/pg_regress" \
   prove -I "$PERL_LIB" ${PROVE_FLAGS:-} "${TESTS[@]}"
 rc=$?
