@@ -16,10 +16,12 @@
 #include "utils/memutils.h"
 
 #include "tasks.h"
+#include "replicator.h"
 #include "plugins.h"
 
 static const S3dbTask tasks[] = {
 	/* {"name", function}, one line per plugin */
+	{"replicator", s3db_replicator_task},	/* every worker: its own outbox */
 	{"ttl", s3db_ttl_task},
 	{NULL, NULL}
 };
@@ -27,12 +29,13 @@ static const S3dbTask tasks[] = {
 long
 s3db_run_tasks(const S3dbTaskContext *ctx, long max_delay)
 {
-	long		delay = max_delay;
+	/* volatile: modified between PG_TRY's setjmp and a longjmp back */
+	volatile long delay = max_delay;
 
-	for (const S3dbTask *t = tasks; t->name; t++)
+	for (const S3dbTask *volatile t = tasks; t->name; t++)
 	{
 		MemoryContext cxt = CurrentMemoryContext;
-		long		d = max_delay;
+		volatile long d = max_delay;
 
 		PG_TRY();
 		{

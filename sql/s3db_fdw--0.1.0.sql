@@ -71,6 +71,128 @@ AS 'MODULE_PATHNAME'
 LANGUAGE C VOLATILE;
 
 -- ---------------------------------------------------------------------
+-- Replication (plugins/replicator.c): changes made through SQL on foreign
+-- tables go to an outbox in the same transaction as the write, and the
+-- background worker delivers them to each target, in order per record,
+-- at least once, with retries and exponential backoff per target.
+-- ---------------------------------------------------------------------
+
+-- Where changes go.  kind: 'webhook' (target = URL), 'table' (target = a
+-- local table with a unique id column), 's3db' (target = a foreign server
+-- name; changes are applied to its foreign table of the same resource),
+-- 'sqs' (target = queue URL).  filter: the foreign tables whose changes
+-- the target receives, NULL for all.  Read on every delivery round.
+CREATE TABLE s3db_fdw_replication_targets (
+  name      text PRIMARY KEY,
+  kind      text NOT NULL CHECK (kind IN ('webhook', 'sqs', 's3db', 'table')),
+  target    text NOT NULL,
+  options   jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(options) = 'object'),
+  filter    regclass[],
+  enabled   boolean NOT NULL DEFAULT true
+);
+SELECT pg_catalog.pg_extension_config_dump('s3db_fdw_replication_targets', '');
+
+-- The last change number of each replicated record.  Writers lock the
+-- record's row until they commit, so the changes of one record enter the
+-- outbox in commit order.
+CREATE TABLE s3db_fdw_replication_records (
+  server    name NOT NULL,
+  resource  text NOT NULL,
+  record_id text NOT NULL,
+  last_seq  bigint NOT NULL,
+  PRIMARY KEY (server, resource, record_id)
+);
+
+-- One row per committed change.
+CREATE TABLE s3db_fdw_replication_outbox (
+  seq        bigserial PRIMARY KEY,
+  relid      oid NOT NULL,
+  relname    text NOT NULL,
+  server     name NOT NULL,
+  resource   text NOT NULL,
+  record_id  text NOT NULL,
+  record_seq bigint NOT NULL,
+  operation  text NOT NULL CHECK (operation IN ('insert', 'update', 'delete')),
+  before     jsonb,
+  after      jsonb,
+  created_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+
+-- What each target still has to receive.  A row leaves when delivered;
+-- the outbox row goes once no target needs it.
+CREATE TABLE s3db_fdw_replication_pending (
+  target       text NOT NULL REFERENCES s3db_fdw_replication_targets (name)
+                 ON DELETE CASCADE ON UPDATE CASCADE,
+  seq          bigint NOT NULL,
+  attempts     integer NOT NULL DEFAULT 0,
+  next_attempt timestamptz NOT NULL DEFAULT '-infinity',
+  last_error   text,
+  PRIMARY KEY (target, seq)
+);
+CREATE INDEX ON s3db_fdw_replication_pending (seq);
+
+-- Per-target delivery state; its row is locked by whoever delivers to the
+-- target, so a target has one deliverer at a time.
+CREATE TABLE s3db_fdw_replication_state (
+  target           text PRIMARY KEY REFERENCES s3db_fdw_replication_targets (name)
+                     ON DELETE CASCADE ON UPDATE CASCADE,
+  delivered        bigint NOT NULL DEFAULT 0,
+  failures         integer NOT NULL DEFAULT 0,  -- consecutive
+  last_error       text,
+  last_error_at    timestamptz,
+  last_delivery_at timestamptz,
+  next_attempt     timestamptz NOT NULL DEFAULT '-infinity'
+);
+
+REVOKE ALL ON s3db_fdw_replication_targets, s3db_fdw_replication_records,
+  s3db_fdw_replication_outbox, s3db_fdw_replication_pending,
+  s3db_fdw_replication_state FROM PUBLIC;
+
+CREATE VIEW s3db_replication_status AS
+SELECT t.name AS target, t.kind, t.enabled,
+       (SELECT count(*) FROM s3db_fdw_replication_pending p WHERE p.target = t.name) AS pending,
+       coalesce(s.delivered, 0) AS delivered,
+       coalesce(s.failures, 0) AS failures,
+       s.last_error, s.last_error_at, s.last_delivery_at,
+       CASE WHEN s.next_attempt > now() THEN s.next_attempt END AS next_attempt
+  FROM s3db_fdw_replication_targets t
+  LEFT JOIN s3db_fdw_replication_state s ON s.target = t.name;
+REVOKE ALL ON s3db_replication_status FROM PUBLIC;
+
+-- Run a delivery round now, in this transaction (all targets, or one);
+-- returns the number of changes delivered.  Backoff delays are ignored.
+CREATE FUNCTION s3db_replicate_now(target text DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION s3db_replicate_now(text) FROM PUBLIC;
+
+-- The signed SQS SendMessage request a target would send for an outbox
+-- change, at a given time, without sending it (for inspection and tests).
+CREATE FUNCTION s3db_replication_sqs_request(target text, seq bigint, at timestamptz,
+                                             OUT method text, OUT url text,
+                                             OUT headers text[], OUT body text,
+                                             OUT canonical_request text)
+RETURNS record
+AS 'MODULE_PATHNAME'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION s3db_replication_sqs_request(text, bigint, timestamptz) FROM PUBLIC;
+
+-- A captured row as the replicated document: binary content columns
+-- dropped, columns renamed to the attribute they map to, and the id.
+CREATE FUNCTION s3db_fdw_replication_doc(j jsonb, id text, drop_keys text[],
+                                         from_keys text[], to_keys text[])
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE
+AS $$
+  SELECT CASE WHEN j IS NULL THEN NULL ELSE
+    (j - drop_keys - from_keys)
+    || coalesce((SELECT jsonb_object_agg(u.t, j -> u.f)
+                   FROM unnest(from_keys, to_keys) AS u(f, t) WHERE j ? u.f), '{}')
+    || jsonb_build_object('id', id) END
+$$;
+
+-- ---------------------------------------------------------------------
 -- TTL plugin: records of TTL-managed foreign tables get entries in
 -- s3db.js's expiration index (plg_ttl_expiration_index) when inserted
 -- through SQL, and the background worker's leader (or s3db_ttl_sweep())

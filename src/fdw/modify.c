@@ -42,6 +42,7 @@
 #include "format/encode.h"
 #include "format/metaenc.h"
 #include "../../plugins/plugins.h"	/* TTL and audit write hooks */
+#include "../../plugins/replicator.h"	/* replication outbox hooks */
 
 #define ROWID_NAME "s3db_id"
 
@@ -76,6 +77,7 @@ typedef struct S3dbModifyState
 	bool		have_incr;
 	int			batch_size;
 	S3dbPluginState *plugins;	/* TTL/audit hooks; NULL when none applies */
+	Relation	rel;			/* for the replication hooks */
 } S3dbModifyState;
 
 /* The column reading the record id; errors if there is none. */
@@ -200,6 +202,7 @@ open_state(S3dbModifyState *ms, Relation rel, EState *estate, ResultRelInfo *rin
 									ALLOCSET_DEFAULT_SIZES);
 	ms->row_cxt = AllocSetContextCreate(ms->cxt, "s3db_fdw row", ALLOCSET_DEFAULT_SIZES);
 	ms->relname = pstrdup(RelationGetRelationName(rel));
+	ms->rel = rel;
 
 	s3db_table_options(RelationGetRelid(rel), &topts);
 	ms->serverid = topts.serverid;
@@ -684,6 +687,8 @@ insert_one(S3dbModifyState *ms, TupleTableSlot *slot)
 		slot->tts_values[a] = s3db_text_to_datum(&ms->cols[ms->id_col], id, &isnull);
 		slot->tts_isnull[a] = false;
 	}
+	/* replication (plugins/replicator.c): the change into the outbox */
+	s3db_replicator_capture(ms->rel, CMD_INSERT, id, slot, NULL, NULL, NULL);
 	return slot;
 }
 
@@ -754,6 +759,10 @@ s3dbExecForeignUpdate(EState *estate, ResultRelInfo *rinfo,
 	}
 	prev = s3db_pending_lookup(ms->serverid, ms->userid, ms->res->name, id);
 	queue_row(ms, slot, id, prev != NULL && prev->is_insert, true);
+	/* replication (plugins/replicator.c): the change, old row from planSlot
+	 * unless a replace never read it */
+	s3db_replicator_capture(ms->rel, CMD_UPDATE, id, slot, NULL, rinfo,
+							ms->strategy == STRATEGY_REPLACE ? NULL : planSlot);
 	MemoryContextSwitchTo(old);
 	return slot;
 }
@@ -816,14 +825,16 @@ s3dbExecForeignDelete(EState *estate, ResultRelInfo *rinfo,
 	p.is_insert = prev != NULL && prev->is_insert;
 	p.version = ms->res->current_version;
 
-	/* RETURNING: the row as it was, from what the scan read */
-	if (rinfo->ri_projectReturning)
+	/* RETURNING (and replication): the row as it was, from what the scan read */
+	if (rinfo->ri_projectReturning || s3db_replicator_wants(ms->rel))
 		returning_row(ms, slot, p.id,
 					  p.is_insert ? NULL : s3db_seen_get(ms->serverid, ms->userid,
 														 ms->res->name, p.id));
 	/* plugin hook, before the row's write is queued */
 	s3db_plugins_row(ms->plugins, CMD_DELETE, p.id, NULL);
 	s3db_pending_add(&p);
+	/* replication (plugins/replicator.c): the change, old row in slot */
+	s3db_replicator_capture(ms->rel, CMD_DELETE, p.id, NULL, slot, NULL, NULL);
 	MemoryContextSwitchTo(old);
 	return slot;
 }
