@@ -279,6 +279,22 @@ ok(wait_true($node, "SELECT pending = 1 AND last_error LIKE '%no_such_table%' AN
 ok(wait_true($node, "SELECT pending = 0 AND delivered = 2 FROM s3db_replication_status WHERE target = 'queue'", 10),
 	'the broken target does not block the queue');
 
+# ---- s3db: the changes applied to another store through its foreign table ----
+$node->safe_psql('postgres', qq{
+	CREATE SERVER mirror FOREIGN DATA WRAPPER s3db_fdw OPTIONS (connection_string 'file://$tmp/mirror');
+	CREATE FOREIGN TABLE mirror_users (id text, name text, n bigint) SERVER mirror OPTIONS (resource 'users');
+	SELECT s3db_create_resource('mirror_users');
+	INSERT INTO s3db_fdw_replication_targets (name, kind, target, options, filter) VALUES
+	  ('mirror', 's3db', 'mirror', '{"backoff_ms": 100}', ARRAY['users'::regclass]);
+});
+$node->safe_psql('postgres', "INSERT INTO users VALUES ('m1', 'Mia', 1), ('m2', 'Max', 2)");
+$node->safe_psql('postgres', "UPDATE users SET n = 11 WHERE id = 'm1'");
+$node->safe_psql('postgres', "DELETE FROM users WHERE id = 'm2'");
+ok(wait_true($node, "SELECT pending = 0 AND delivered = 4 FROM s3db_replication_status WHERE target = 'mirror'", 15),
+	'the s3db target receives the changes');
+is($node->safe_psql('postgres', 'SELECT id, name, n FROM mirror_users ORDER BY id'), 'm1|Mia|11',
+	'the other store holds the current state');
+
 $node->stop;
 stop_receiver();
 done_testing();
