@@ -550,7 +550,10 @@ s3dbExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	if (st && st->res)
 		ExplainPropertyText("S3 Fetch", fetch_mode_names[st->mode], es);
 
-	if (es->analyze && st && st->stats_done)
+	/* a scan a LIMIT stopped early has not ended yet when EXPLAIN prints */
+	if (es->analyze && st && st->conn && st->res && !st->stats_done)
+		s3s_get_stats(st->conn->store, &st->stats_end);
+	if (es->analyze && st && st->conn && st->res)
 	{
 		s3s_stats  *a = &st->stats_start;
 		s3s_stats  *b = &st->stats_end;
