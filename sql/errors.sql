@@ -56,4 +56,75 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER dead
 CREATE FOREIGN TABLE dead_t (id text) SERVER dead OPTIONS (resource 'x');
 SELECT * FROM dead_t;
 
+-- hostile ids: rejected when written, never found when read, and nothing
+-- is written or read outside the store
+\getenv write_url S3DB_WRITE_URL
+SELECT :'write_url' || '-errors' AS hostile_url \gset
+CREATE SERVER hostile FOREIGN DATA WRAPPER s3db_fdw;
+CREATE USER MAPPING FOR CURRENT_USER SERVER hostile OPTIONS (connection_string :'hostile_url');
+CREATE FOREIGN TABLE hostile_t (id text, name text) SERVER hostile OPTIONS (resource 'hostile');
+SELECT s3db_create_resource('hostile_t');
+INSERT INTO hostile_t VALUES ('hostile-ok', 'fine');
+INSERT INTO hostile_t VALUES ('../hostile-up', 'x');
+INSERT INTO hostile_t VALUES ('a/hostile', 'x');
+INSERT INTO hostile_t VALUES ('..', 'x');
+INSERT INTO hostile_t VALUES ('.', 'x');
+INSERT INTO hostile_t VALUES ('%2e%2e', 'x');
+INSERT INTO hostile_t VALUES ('a\hostile', 'x');
+INSERT INTO hostile_t VALUES ('k=v', 'x');
+INSERT INTO hostile_t VALUES ('', 'x');
+INSERT INTO hostile_t VALUES (repeat('h', 10240), 'x');
+UPDATE hostile_t SET id = '../hostile-up' WHERE id = 'hostile-ok';
+SELECT id, name FROM hostile_t
+ WHERE id IN ('../hostile-up', 'a/hostile', '..', '.', '%2e%2e', '../../../../../../etc/passwd',
+              '../s3db.json', 'x/../../hostile-ok', '', repeat('h', 10240));
+SELECT * FROM hostile_t WHERE id = '../../../../../../etc/passwd';
+SELECT id, name FROM hostile_t ORDER BY id;
+SELECT key FROM s3db_list('hostile') ORDER BY key;
+-- on file:// nothing appeared next to the store
+SELECT count(*) AS outside FROM pg_ls_dir(CASE WHEN :'write_url' LIKE 'file://%'
+         THEN regexp_replace(substr(:'write_url', 8), '/[^/]*/?$', '') ELSE '.' END) AS f
+ WHERE f ~ 'hostile' AND f <> regexp_replace(:'hostile_url', '^.*/', '');
+DELETE FROM hostile_t;
+DROP SERVER hostile CASCADE;
+
+-- a catalog naming resources "../evil", "a/b" and "..": not an escape
+SELECT :'broken_url' || '/evil' AS evil_url \gset
+CREATE SERVER evil FOREIGN DATA WRAPPER s3db_fdw;
+CREATE USER MAPPING FOR CURRENT_USER SERVER evil OPTIONS (connection_string :'evil_url');
+CREATE SCHEMA evil;
+IMPORT FOREIGN SCHEMA s3db FROM SERVER evil INTO evil;
+IMPORT FOREIGN SCHEMA s3db LIMIT TO (ok) FROM SERVER evil INTO evil;
+SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = 'evil' ORDER BY 1;
+SELECT * FROM evil.ok;
+CREATE FOREIGN TABLE evil.up (id text, name text) SERVER evil OPTIONS (resource '../evil');
+SELECT * FROM evil.up;
+SELECT * FROM evil.up WHERE id = 'o1';
+DROP SCHEMA evil CASCADE;
+DROP SERVER evil CASCADE;
+
+-- broken objects: each names resource, record and what is wrong, or is
+-- skipped (a record without a readable sidecar does not exist)
+CREATE FOREIGN TABLE worse (id text, name text, n bigint, seen timestamptz, score float8, tags text[])
+  SERVER broken OPTIONS (resource 'worse');
+SELECT id, name, n FROM worse WHERE id = 'fine';
+SELECT id, n FROM worse WHERE id = 'nonjson';
+SELECT id, n FROM worse WHERE id = 'emptybody';
+-- a body that is not a JSON object is content, not fields
+SELECT id, n FROM worse WHERE id = 'arraybody';
+SELECT id, n FROM worse WHERE id = 'deepbody';
+-- ill-formed UTF-8 becomes U+FFFD, as in s3db.js (never invalid text)
+SELECT id, convert_to(name, 'UTF8') FROM worse WHERE id = 'badutf8body';
+SELECT id, name, convert_to(name, 'UTF8') FROM worse WHERE id = 'badutf8meta';
+-- an unknown schema version is read with the current one
+SELECT id, name FROM worse WHERE id = 'unknownv';
+SELECT id, seen FROM worse WHERE id = 'badtime';
+SELECT id, length(name) FROM worse WHERE id = 'hugebody';
+SELECT id, length(name) FROM worse WHERE id = 'bigmeta';
+SELECT id, name FROM worse WHERE id = 'truncsidecar';
+-- a full listing that needs only the ids reads no record
+SELECT id FROM worse ORDER BY id;
+DROP FOREIGN TABLE worse;
+
 DROP SERVER dead, fixture, fixture2, broken, corrupt CASCADE;
