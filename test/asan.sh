@@ -33,7 +33,7 @@ SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=
 LIBASAN=$(gcc -print-file-name=libasan.so)
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:log_path=$WORK/asan"
 export UBSAN_OPTIONS="print_stacktrace=1:log_path=$WORK/ubsan"
-LD_PRELOAD=$LIBASAN pg_start "$WORK/pg" || { echo "0 passed, 1 failed"; exit 1; }
+PG_PRELOAD=$LIBASAN pg_start "$WORK/pg" || { echo "0 passed, 1 failed"; exit 1; }
 
 cp -r test/fixtures "$WORK/fixtures"
 make_work "$WORK/write-store"

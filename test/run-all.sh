@@ -113,7 +113,9 @@ stage "interop: concurrent incremental ids, file://" test/interop/incremental.sh
 stage "interop: concurrent incremental ids, S3" test/interop/incremental.sh s3 "$WORK/incr-s3"
 
 stage "faults: injected errors, stalls, cancel, killed server" test/faults/run.sh
-stage "TAP: background worker, restarts, two clusters" env TAP_NO_INSTALL=1 test/tap.sh
+stage "load: pgbench increments lose no update (file:// and S3)" test/load/run.sh all
+stage "crash: PostgreSQL killed mid-commit leaves every record whole" test/crash/run.sh
+stage "TAP: worker, two clusters, TTL, audit, replicator" env TAP_NO_INSTALL=1 test/tap.sh
 
 sigfail=$WORK/s3/signature-failures.log
 check_signatures() {

@@ -93,6 +93,45 @@ init_write(s3s_request *r, const S3dbFinal *f, s3s_meta *mv)
 #define COMMIT_CHUNK 256
 
 /*
+ * A conditional PUT that was retried and then failed its precondition may
+ * have failed on its own first attempt, whose answer was lost.  The record
+ * is ours if it carries our revision.
+ */
+static bool
+own_write(S3dbConn *conn, const S3dbFinal *f)
+{
+	S3dbPayload pl;
+	const char *rev = NULL;
+	s3s_object	o;
+	s3s_error	err;
+	bool		ours = false;
+
+	s3db_pending_payload(f->last, &pl);
+	for (int i = 0; i < pl.nmeta; i++)
+		if (strcmp(pl.mkeys[i], "_rev") == 0)
+			rev = pl.mvals[i];
+	memset(&o, 0, sizeof(o));
+	s3s_error_clear(&err);
+	if (s3s_head(conn->store, f->last->key, &o, &err) == S3S_OK)
+	{
+		const char *theirs = s3s_meta_get(&o.meta, "_rev");
+
+		if (rev)
+			ours = theirs != NULL && strcmp(theirs, rev) == 0;
+		else if (pl.body && o.etag)
+		{
+			/* binary content carries no revision: compare the bytes' MD5 */
+			char		md5[33];
+
+			s3s_md5_hex((const unsigned char *) pl.body, pl.body_len, md5);
+			ours = strcmp(md5, o.etag) == 0;
+		}
+	}
+	s3s_object_free(&o);
+	return ours;
+}
+
+/*
  * A new record could not be written: take back the records this commit
  * created and the partition references of every new record.
  */
@@ -307,7 +346,9 @@ s3db_commit_apply(S3dbConn *conn, List *finals, List *truncs)
 			s3db_execute(conn, reqs, nr);
 			for (int k = 0; k < nr; k++)
 			{
-				if (reqs[k].err.code == S3S_OK)
+				if (reqs[k].err.code == S3S_OK ||
+					(reqs[k].err.code == S3S_ERR_PRECONDITION && reqs[k].attempts > 1 &&
+					 own_write(conn, fs[k])))
 					written = lappend(written, fs[k]);
 				else if (bad < 0)
 					bad = k;

@@ -190,6 +190,13 @@ s3db_value_to_datum(S3dbColumn *col, const s3f_val *v, bool *isnull)
 	if (col->typid == BYTEAOID && (v->kind == S3F_BYTES || v->kind == S3F_STR))
 		return bytes_to_bytea(v->str ? v->str : "", v->len);
 
+	/* text cannot hold NUL: say so rather than cut the value short */
+	if ((v->kind == S3F_STR || v->kind == S3F_JSON) && v->str && strlen(v->str) != v->len)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
+				 errmsg("stored value contains a NUL character"),
+				 errhint("Read the field into a bytea column to see its bytes.")));
+
 	if (col->typid == BOOLOID && v->kind == S3F_BOOL)
 		return BoolGetDatum(v->b);
 

@@ -212,6 +212,9 @@ typedef struct s3s_stats
 
 extern void s3s_get_stats(const s3s_store *st, s3s_stats *out);
 
+/* Lower-case hex MD5 of data into out[33] (an S3 ETag of a simple upload). */
+extern void s3s_md5_hex(const unsigned char *data, size_t len, char out[33]);
+
 /* Memory stores with the same url share objects within one process. */
 extern void s3s_memory_reset_all(void);
 

@@ -303,6 +303,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if method == "PUT" and not self.preconditions_hold(path_only):
                     return
                 self.relay(method, body)
+        elif method in ("GET", "HEAD") and "?" not in self.path:
+            # s3rver writes an object's MD5 file before its metadata file, so
+            # a read racing a write can see the new ETag with the old
+            # metadata; reads of one key wait for its writes, as on S3
+            with key_lock(unquote(path_only)):
+                self.relay(method, body)
         else:
             self.relay(method, body)
 
