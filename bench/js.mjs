@@ -19,12 +19,12 @@ export const SURNAMES = ['Silva', 'Müller', 'Dupont', 'Rossi', 'García', 'Nova
 export function record(i) {
   return {
     id: 'u' + String(i).padStart(7, '0'),
-    name: `Benchmark Person ${i} ${SURNAMES[i % 8]} of the load test`,
+    name: `Benchmark Person ${i} ${SURNAMES[i % 8]} of the load test, account holder`,
     email: `person${i}@bench.example.com`,
     age: 18 + (i % 60),
     score: (i % 1000) / 10 + 0.25,
     active: i % 3 !== 0,
-    tags: [`tag${i % 7}`, `group${i % 5}`, 'benchmark'],
+    tags: [`tag${i % 7}`, `group${i % 5}`, `segment${i % 11}`, 'benchmark-record'],
     city: CITIES[i % 10],
     createdAt: new Date(Date.UTC(2024, 0, 1) + i * 60000).toISOString(),
   };

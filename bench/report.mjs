@@ -65,7 +65,8 @@ for (const backend of backends.split(',')) {
 
 const head = ['workload', 'backend', 'rows', 'SQL s', 's3db.js s', 'SQL rows/s', 's3db.js rows/s',
   's3db.js/SQL', 'SQL requests', 's3db.js requests', 'target'];
-console.log(`N = ${n} records, ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores (${os.cpus()[0]?.model?.trim() || 'unknown CPU'})`);
+console.log(`N = ${n} records, ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores (${os.cpus()[0]?.model?.trim() || 'unknown CPU'}), ` +
+  `load average at the end ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 console.log();
 console.log(`| ${head.join(' | ')} |`);
 console.log(`|${head.map(() => '---').join('|')}|`);

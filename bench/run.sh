@@ -57,12 +57,12 @@ IDS_GETS=$(idlist gets) IDS_UPDATE=$(idlist update) IDS_PATCH=$(idlist patch) ID
 
 # the records, field by field as bench/js.mjs record(i) makes them
 GEN_SELECT="SELECT 'u' || lpad(i::text, 7, '0'),
-       'Benchmark Person ' || i || ' ' || (ARRAY['Silva','Müller','Dupont','Rossi','García','Novak','Hansen','Murphy'])[i % 8 + 1] || ' of the load test',
+       'Benchmark Person ' || i || ' ' || (ARRAY['Silva','Müller','Dupont','Rossi','García','Novak','Hansen','Murphy'])[i % 8 + 1] || ' of the load test, account holder',
        'person' || i || '@bench.example.com',
        18 + i % 60,
        (i % 1000) / 10.0 + 0.25,
        i % 3 <> 0,
-       ARRAY['tag' || i % 7, 'group' || i % 5, 'benchmark'],
+       ARRAY['tag' || i % 7, 'group' || i % 5, 'segment' || i % 11, 'benchmark-record'],
        (ARRAY['Berlin','Lisbon','Paris','Rome','Madrid','Vienna','Prague','Oslo','Dublin','Athens'])[i % 10 + 1],
        timestamptz '2024-01-01 00:00:00+00' + i * interval '1 minute'
 FROM generate_series(1, $N) i"
@@ -168,28 +168,37 @@ SQL
 }
 
 IFS=, read -ra backend_list <<< "$BACKENDS"
-for BACKEND in "${backend_list[@]}"; do
+urls() {
   case $BACKEND in
-    file) JS_URL="file://$WORK/file-js"; SQL_URL="file://$WORK/file-sql"
-          make_work "$WORK/file-js"; make_work "$WORK/file-sql" ;;
+    file) JS_URL="file://$WORK/file-js"; SQL_URL="file://$WORK/file-sql" ;;
     s3)   JS_URL="$S3BASE/bench-js"; SQL_URL="$S3BASE/bench-sql" ;;
     *) echo "run.sh: unknown backend $BACKEND (file, s3)" >&2; exit 2 ;;
   esac
-  log "$BACKEND: s3db.js"
-  if [ "$BACKEND" = s3 ]; then export BENCH_COUNTS_URL=$COUNTS_URL; else unset BENCH_COUNTS_URL; fi
-  NODE_NO_WARNINGS=1 node bench/js.mjs run "$JS_URL" "$N" "$WORK/ids.json" > "$WORK/$BACKEND-js.jsonl"
-  log "$BACKEND: SQL"
+}
+# every store, database and extension first: the extension's SQL script and
+# library are taken at one moment, not between workloads
+for BACKEND in "${backend_list[@]}"; do
+  urls
+  if [ "$BACKEND" = file ]; then make_work "$WORK/file-js"; make_work "$WORK/file-sql"; fi
   NODE_NO_WARNINGS=1 node bench/js.mjs create "$SQL_URL"
   [ "$BACKEND" = file ] && chmod -R a+rwX "$WORK/file-sql"
-  DB=bench_$BACKEND
-  psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE $DB"
-  psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -v url="$SQL_URL" <<'SQL'
+  psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE bench_$BACKEND"
+  psql -X -q -v ON_ERROR_STOP=1 -d "bench_$BACKEND" -v url="$SQL_URL" <<'SQL'
 CREATE EXTENSION s3db_fdw;
 CREATE SERVER bench FOREIGN DATA WRAPPER s3db_fdw;
 CREATE USER MAPPING FOR CURRENT_USER SERVER bench
   OPTIONS (connection_string :'url', passphrase 'bench-pass');
 IMPORT FOREIGN SCHEMA s3db FROM SERVER bench INTO public;
 SQL
+done
+
+for BACKEND in "${backend_list[@]}"; do
+  urls
+  DB=bench_$BACKEND
+  log "$BACKEND: s3db.js"
+  if [ "$BACKEND" = s3 ]; then export BENCH_COUNTS_URL=$COUNTS_URL; else unset BENCH_COUNTS_URL; fi
+  NODE_NO_WARNINGS=1 node bench/js.mjs run "$JS_URL" "$N" "$WORK/ids.json" > "$WORK/$BACKEND-js.jsonl"
+  log "$BACKEND: SQL"
   sql_workloads
   if [ "$BACKEND" = s3 ]; then
     log "s3: raw request rate"
@@ -197,4 +206,5 @@ SQL
   fi
 done
 
+log "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 node bench/report.mjs "$WORK" "$N" "$BACKENDS"
