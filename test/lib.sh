@@ -39,8 +39,7 @@ pg_start() {
     echo "log_min_messages = warning"
     for l in "$@"; do echo "$l"; done
   } | as_pg tee -a "$dir/data/postgresql.conf" >/dev/null
-  # PG_PRELOAD: a library to preload into the server (sanitizer runtimes)
-  as_pg env ${PG_PRELOAD:+LD_PRELOAD=$PG_PRELOAD} "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null \
+  as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null \
     || { cat "$dir/server.log"; return 1; }
   export PGHOST=$dir PGPORT=$port PGUSER=postgres PGDATABASE=postgres
 }

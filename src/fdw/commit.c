@@ -92,6 +92,17 @@ init_write(s3s_request *r, const S3dbFinal *f, s3s_meta *mv)
 
 #define COMMIT_CHUNK 256
 
+static bool
+str_member(List *strs, const char *s)
+{
+	ListCell   *lc;
+
+	foreach(lc, strs)
+		if (strcmp((const char *) lfirst(lc), s) == 0)
+			return true;
+	return false;
+}
+
 /*
  * A conditional PUT that was retried and then failed its precondition may
  * have failed on its own first attempt, whose answer was lost.  The record
@@ -263,7 +274,12 @@ s3db_commit_apply(S3dbConn *conn, List *finals, List *truncs)
 		ListCell   *lc2;
 
 		foreach(lc2, newm)
+		{
+			/* a reference the record already had stays as it is */
+			if (f->seen && str_member(f->seen->markers, (const char *) lfirst(lc2)))
+				continue;
 			put_markers = lappend(put_markers, list_make2(lfirst(lc2), f->last->version));
+		}
 		if (f->seen)
 			foreach(lc2, f->seen->markers)
 			{
