@@ -39,6 +39,7 @@
 
 #include "fdw/s3db_fdw.h"
 #include "fdw/xact.h"
+#include "fdw/modify_int.h"
 #include "format/encode.h"
 #include "format/metaenc.h"
 #include "../../plugins/plugins.h"	/* TTL and audit write hooks */
@@ -54,31 +55,6 @@ static const char *const strategy_names[] = {
 	"delete (DELETE)"
 };
 
-typedef struct S3dbModifyState
-{
-	MemoryContext cxt;
-	MemoryContext row_cxt;
-	S3dbConn   *conn;
-	S3dbCatalog *cat;
-	const s3f_resource *res;
-	Oid			serverid;
-	Oid			userid;
-	char	   *relname;
-	S3dbStrategy strategy;
-	int			ncols;
-	S3dbColumn *cols;			/* every live column */
-	int			id_col;			/* index into cols, -1 if none */
-	int			content_col;
-	int			mime_col;
-	AttrNumber	rowid_attno;	/* junk attribute in the subplan's output */
-	s3f_write_opts wopts;
-	char	   *id_generator;	/* table option, or the resource's */
-	s3f_incremental incr;
-	bool		have_incr;
-	int			batch_size;
-	S3dbPluginState *plugins;	/* TTL/audit hooks; NULL when none applies */
-	Relation	rel;			/* for the replication hooks */
-} S3dbModifyState;
 
 /* The column reading the record id; errors if there is none. */
 static AttrNumber
@@ -291,360 +267,6 @@ s3dbBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 	}
 }
 
-static void
-raise_encode_error(S3dbModifyState *ms, const char *id, const s3s_error *err)
-{
-	if (err->code == S3S_ERR_CONSTRAINT)
-		ereport(ERROR,
-				(errcode(strcmp(err->s3_code, "not_null") == 0 ?
-						 ERRCODE_NOT_NULL_VIOLATION : ERRCODE_CHECK_VIOLATION),
-				 errmsg("%s", err->message),
-				 errdetail("Record \"%s\" of resource \"%s\" (foreign table \"%s\").",
-						   id, ms->res->name, ms->relname)));
-	if (err->code == S3S_ERR_INVALID || err->code == S3S_ERR_FORMAT)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("%s", err->message),
-				 errdetail("Record \"%s\" of resource \"%s\" (foreign table \"%s\").",
-						   id, ms->res->name, ms->relname)));
-	s3db_report(err, psprintf("could not encode record \"%s\"", id));
-}
-
-/*
- * Values of a row, parallel to the resource's attributes.  For an UPDATE,
- * base is the record as it was (decoded); attributes the table does not
- * carry keep their old values, so a table that maps only some attributes
- * never erases the others.
- */
-static s3f_val *
-row_values(S3dbModifyState *ms, TupleTableSlot *slot, const s3f_record *base)
-{
-	s3f_val    *vals = palloc0(sizeof(s3f_val) * Max(ms->res->nattrs, 1));
-
-	if (base)
-		for (int i = 0; i < ms->res->nattrs && i < base->nvals; i++)
-			if (ms->res->attrs[i].ti.type != S3F_T_NESTED)
-				vals[i] = base->vals[i];	/* shallow: base owns the strings */
-
-	slot_getallattrs(slot);
-	for (int c = 0; c < ms->ncols; c++)
-	{
-		S3dbColumn *col = &ms->cols[c];
-		int			a = col->attnum - 1;
-
-		if (col->attr_index < 0)
-			continue;
-		if (ms->res->attrs[col->attr_index].ti.type == S3F_T_NESTED)
-		{
-			/* a container column replaces everything below it */
-			const char *path = ms->res->attrs[col->attr_index].path;
-			size_t		plen = strlen(path);
-
-			for (int i = 0; i < ms->res->nattrs; i++)
-				if (strncmp(ms->res->attrs[i].path, path, plen) == 0 &&
-					ms->res->attrs[i].path[plen] == '.')
-					memset(&vals[i], 0, sizeof(s3f_val));
-		}
-		s3db_datum_to_value(col, slot->tts_values[a], slot->tts_isnull[a],
-							&vals[col->attr_index]);
-	}
-	return vals;
-}
-
-/*
- * The record an UPDATE starts from: this transaction's pending version, or
- * what the scan read from the store.  False when neither is known.
- */
-static bool
-decode_base(S3dbModifyState *ms, const char *id, S3dbSeen *seen, s3f_record *base)
-{
-	S3dbPending *p = s3db_pending_lookup(ms->serverid, ms->userid, ms->res->name, id);
-	s3s_meta	m;
-	s3s_error	err;
-	const char *body = NULL;
-	size_t		body_len = 0;
-	const char *ctype = NULL;
-
-	if (p && p->op != PENDING_DELETE)
-	{
-		S3dbPayload pl;
-
-		s3db_pending_payload(p, &pl);
-		m.n = m.cap = pl.nmeta;
-		m.keys = pl.mkeys;
-		m.values = pl.mvals;
-		if (p->op == PENDING_PUT)
-		{
-			body = pl.body;
-			body_len = pl.body_len;
-			ctype = pl.content_type;
-		}
-		else if (seen)
-		{
-			body = seen->body;
-			body_len = seen->body_len;
-			ctype = seen->content_type;
-		}
-	}
-	else if (seen && seen->nmeta > 0)
-	{
-		m.n = m.cap = seen->nmeta;
-		m.keys = seen->mkeys;
-		m.values = seen->mvals;
-		body = seen->body;
-		body_len = seen->body_len;
-		ctype = seen->content_type;
-	}
-	else
-		return false;
-
-	s3s_error_clear(&err);
-	if (s3f_record_decode(ms->res, id, &m, (const unsigned char *) body, body_len, ctype,
-						  NULL, ms->wopts.passphrase, base, &err) != S3S_OK)
-	{
-		s3f_record_free(base);
-		s3db_report(&err, psprintf("could not decode record \"%s\" of resource \"%s\"",
-								   id, ms->res->name));
-	}
-	return true;
-}
-
-static void queue_values(S3dbModifyState *ms, TupleTableSlot *slot, const char *id,
-						 bool insert, s3f_val *vals, S3dbSeen *seen);
-
-static char *
-new_id(S3dbModifyState *ms)
-{
-	s3s_error	err;
-
-	if (ms->have_incr)
-	{
-		double		first;
-		char	   *s;
-		char	   *r;
-
-		s3s_error_clear(&err);
-		if (s3f_sequence_next(ms->conn->store, ms->res->name, &ms->incr, 1, &first, &err) != S3S_OK)
-			s3db_report(&err, psprintf("could not allocate an id for resource \"%s\"",
-									   ms->res->name));
-		s = s3f_incremental_format(&ms->incr, first);
-		r = pstrdup(s);
-		free(s);
-		return r;
-	}
-	else
-	{
-		char	   *s = s3f_random_id(ms->res->id_size > 0 ? ms->res->id_size : 22);
-		char	   *r = pstrdup(s);
-
-		free(s);
-		return r;
-	}
-}
-
-/* Fill a pending write from an encoded object (copies into palloc memory). */
-static void
-pending_from_object(S3dbPending *p, const s3f_object_out *o)
-{
-	p->nmeta = o->meta.n;
-	p->mkeys = palloc(sizeof(char *) * Max(o->meta.n, 1));
-	p->mvals = palloc(sizeof(char *) * Max(o->meta.n, 1));
-	for (int i = 0; i < o->meta.n; i++)
-	{
-		p->mkeys[i] = pstrdup(o->meta.keys[i]);
-		p->mvals[i] = pstrdup(o->meta.values[i]);
-	}
-	if (o->body)
-	{
-		p->body = palloc(o->body_len + 1);
-		memcpy(p->body, o->body, o->body_len);
-		p->body[o->body_len] = '\0';
-		p->body_len = o->body_len;
-	}
-	p->content_type = o->content_type ? pstrdup(o->content_type) : NULL;
-}
-
-/*
- * Give a record without a body a tiny JSON body {"_rev":"<random>"} (and
- * the same _rev in metadata).  An S3 ETag is the MD5 of the body, so
- * without it every metadata-only version of a record would have the same
- * ETag and If-Match could not tell that someone else changed it.  s3db.js
- * drops "_" members when reading, and readers skip such a body (the size
- * tells it holds nothing else).
- */
-static void
-add_revision(S3dbPending *p)
-{
-	char	   *r = s3f_random_id(16);
-	int			n = p->nmeta;
-
-	p->mkeys = repalloc(p->mkeys, sizeof(char *) * (n + 1));
-	p->mvals = repalloc(p->mvals, sizeof(char *) * (n + 1));
-	p->mkeys[n] = pstrdup("_rev");
-	p->mvals[n] = pstrdup(r);
-	p->nmeta = n + 1;
-	p->body = psprintf("{\"_rev\":\"%s\"}", r);
-	p->body_len = strlen(p->body);
-	p->content_type = pstrdup("application/json");
-	free(r);
-}
-
-/* Partition reference keys of a record's new state. */
-static List *
-marker_keys(S3dbModifyState *ms, const s3f_val *vals, const char *id)
-{
-	List	   *keys = NIL;
-	s3f_val    *norm;
-	s3s_error	err;
-
-	if (ms->res->nparts == 0)
-		return NIL;
-
-	/* references carry the values as stored: trimmed, flattened, rounded */
-	norm = calloc(Max(ms->res->nattrs, 1), sizeof(s3f_val));
-	if (norm == NULL)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	s3s_error_clear(&err);
-	if (s3f_record_normalize(ms->res, vals, norm, &err) != S3S_OK)
-	{
-		s3f_vals_free(norm, ms->res->nattrs);
-		free(norm);
-		raise_encode_error(ms, id, &err);
-	}
-	for (int i = 0; i < ms->res->nparts; i++)
-	{
-		char	   *k = s3f_partition_key(ms->res, &ms->res->parts[i], norm, id);
-
-		if (k)
-		{
-			keys = lappend(keys, pstrdup(k));
-			free(k);
-		}
-	}
-	s3f_vals_free(norm, ms->res->nattrs);
-	free(norm);
-	return keys;
-}
-
-/*
- * Encode the row in the slot and queue it.  Returns the id written.
- */
-static char *
-queue_row(S3dbModifyState *ms, TupleTableSlot *slot, const char *id, bool insert,
-		  bool update)
-{
-	s3f_record	base;
-	volatile bool have_base;
-	s3f_val    *vals;
-	S3dbSeen   *seen = insert ? NULL :
-		s3db_seen_get(ms->serverid, ms->userid, ms->res->name, id);
-
-	memset(&base, 0, sizeof(base));
-	have_base = update && ms->strategy != STRATEGY_REPLACE &&
-		decode_base(ms, id, seen, &base);
-	PG_TRY();
-	{
-		vals = row_values(ms, slot, have_base ? &base : NULL);
-		/* plugin hook, before the row's write is queued */
-		s3db_plugins_row(ms->plugins, update ? CMD_UPDATE : CMD_INSERT, id, vals);
-		queue_values(ms, slot, id, insert, vals, seen);
-	}
-	PG_FINALLY();
-	{
-		if (have_base)
-			s3f_record_free(&base);
-	}
-	PG_END_TRY();
-	return pstrdup(id);
-}
-
-/* Encode the values of a row and queue the write. */
-static void
-queue_values(S3dbModifyState *ms, TupleTableSlot *slot, const char *id, bool insert,
-			 s3f_val *vals, S3dbSeen *seen)
-{
-	s3f_object_out out;
-	s3s_error	err;
-	s3s_code	rc;
-	S3dbPending p;
-	bool		content = ms->content_col >= 0 &&
-		!slot->tts_isnull[ms->cols[ms->content_col].attnum - 1];
-
-	memset(&out, 0, sizeof(out));
-	s3s_error_clear(&err);
-	if (content)
-	{
-		S3dbColumn *cc = &ms->cols[ms->content_col];
-		bytea	   *b = DatumGetByteaPP(slot->tts_values[cc->attnum - 1]);
-		char	   *mime = NULL;
-
-		if (ms->mime_col >= 0 && !slot->tts_isnull[ms->cols[ms->mime_col].attnum - 1])
-			mime = TextDatumGetCString(slot->tts_values[ms->cols[ms->mime_col].attnum - 1]);
-		rc = s3f_record_encode_content(ms->res, vals, (unsigned char *) VARDATA_ANY(b),
-									   VARSIZE_ANY_EXHDR(b), mime, &ms->wopts, &out, &err);
-	}
-	else
-		rc = s3f_record_encode(ms->res, vals, &ms->wopts, &out, &err);
-	if (rc != S3S_OK)
-	{
-		s3f_object_out_free(&out);
-		raise_encode_error(ms, id, &err);
-	}
-
-	memset(&p, 0, sizeof(p));
-	p.serverid = ms->serverid;
-	p.userid = ms->userid;
-	p.resource = ms->res->name;
-	p.id = (char *) id;
-	{
-		char	   *k = s3f_key_data(ms->res->name, id);
-
-		p.key = pstrdup(k);
-		free(k);
-	}
-	p.is_insert = insert;
-	p.version = ms->res->current_version;
-	p.op = PENDING_PUT;
-	pending_from_object(&p, &out);
-	s3f_object_out_free(&out);
-	if (p.body == NULL)
-		add_revision(&p);
-
-	/*
-	 * patch: a record that lives entirely in metadata, or whose body is
-	 * binary content the table does not carry, keeps its body: COPY the
-	 * object onto itself with the new metadata.
-	 */
-	if (!insert && ms->strategy == STRATEGY_PATCH && seen && seen->has_content && !content)
-	{
-		p.op = PENDING_COPY;
-		if (seen->has_content && seen->content_meta != NIL)
-		{
-			int			extra = list_length(seen->content_meta) / 2;
-			ListCell   *lc;
-			int			i = p.nmeta;
-
-			p.mkeys = repalloc(p.mkeys, sizeof(char *) * (p.nmeta + extra));
-			p.mvals = repalloc(p.mvals, sizeof(char *) * (p.nmeta + extra));
-			foreach(lc, seen->content_meta)
-			{
-				p.mkeys[i] = (char *) lfirst(lc);
-				lc = lnext(seen->content_meta, lc);
-				p.mvals[i++] = (char *) lfirst(lc);
-			}
-			p.nmeta = i;
-		}
-	}
-	else if (!insert && seen && seen->has_content && !content && ms->content_col < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot update record \"%s\" of resource \"%s\" without its binary content",
-						id, ms->res->name),
-				 errhint("Add a bytea column with OPTIONS (field '$content') to the foreign table.")));
-
-	p.markers = marker_keys(ms, vals, id);
-	s3db_pending_add(&p);
-}
 
 static TupleTableSlot *
 insert_one(S3dbModifyState *ms, TupleTableSlot *slot)
@@ -659,7 +281,7 @@ insert_one(S3dbModifyState *ms, TupleTableSlot *slot)
 	if (ms->id_col >= 0 && !slot->tts_isnull[ms->cols[ms->id_col].attnum - 1])
 		id = TextDatumGetCString(slot->tts_values[ms->cols[ms->id_col].attnum - 1]);
 	else
-		id = new_id(ms);
+		id = s3db_new_id(ms);
 
 	s3s_error_clear(&err);
 	if (!s3f_valid_id(id, &err))
@@ -675,7 +297,7 @@ insert_one(S3dbModifyState *ms, TupleTableSlot *slot)
 				 errmsg("record \"%s\" of resource \"%s\" already exists", id, ms->res->name),
 				 errdetail("It was inserted earlier in this transaction.")));
 
-	queue_row(ms, slot, id, prev == NULL || prev->is_insert, false);
+	s3db_queue_row(ms, slot, id, prev == NULL || prev->is_insert, false);
 	MemoryContextSwitchTo(old);
 
 	/* RETURNING sees the generated id */
@@ -758,47 +380,13 @@ s3dbExecForeignUpdate(EState *estate, ResultRelInfo *rinfo,
 					 errhint("Insert a new record and delete the old one instead.")));
 	}
 	prev = s3db_pending_lookup(ms->serverid, ms->userid, ms->res->name, id);
-	queue_row(ms, slot, id, prev != NULL && prev->is_insert, true);
+	s3db_queue_row(ms, slot, id, prev != NULL && prev->is_insert, true);
 	/* replication (plugins/replicator.c): the change, old row from planSlot
 	 * unless a replace never read it */
 	s3db_replicator_capture(ms->rel, CMD_UPDATE, id, slot, NULL, rinfo,
 							ms->strategy == STRATEGY_REPLACE ? NULL : planSlot);
 	MemoryContextSwitchTo(old);
 	return slot;
-}
-
-/* Fill a slot with the columns of a record about to be deleted. */
-static void
-returning_row(S3dbModifyState *ms, TupleTableSlot *slot, const char *id, S3dbSeen *seen)
-{
-	s3f_record	base;
-	bool		have;
-
-	ExecClearTuple(slot);
-	memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
-	memset(&base, 0, sizeof(base));
-	have = decode_base(ms, id, seen, &base);
-	PG_TRY();
-	{
-		for (int c = 0; c < ms->ncols; c++)
-		{
-			S3dbColumn *col = &ms->cols[c];
-			int			a = col->attnum - 1;
-
-			if (col->attr_index == S3DB_COL_ID)
-				slot->tts_values[a] = s3db_text_to_datum(col, id, &slot->tts_isnull[a]);
-			else if (have && col->attr_index >= 0)
-				slot->tts_values[a] = s3db_value_to_datum(col, &base.vals[col->attr_index],
-														  &slot->tts_isnull[a]);
-		}
-	}
-	PG_FINALLY();
-	{
-		if (have)
-			s3f_record_free(&base);
-	}
-	PG_END_TRY();
-	ExecStoreVirtualTuple(slot);
 }
 
 TupleTableSlot *
@@ -827,7 +415,7 @@ s3dbExecForeignDelete(EState *estate, ResultRelInfo *rinfo,
 
 	/* RETURNING (and replication): the row as it was, from what the scan read */
 	if (rinfo->ri_projectReturning || s3db_replicator_wants(ms->rel))
-		returning_row(ms, slot, p.id,
+		s3db_returning_row(ms, slot, p.id,
 					  p.is_insert ? NULL : s3db_seen_get(ms->serverid, ms->userid,
 														 ms->res->name, p.id));
 	/* plugin hook, before the row's write is queued */
