@@ -12,6 +12,7 @@ make -s -j2 >/dev/null
 make -s install >/dev/null
 
 WORK=$(mktemp -d /tmp/s3db_fdw_demo.XXXXXX)
+make_work "$WORK"
 trap 'pg_stop "$WORK/pg"; rm -rf "$WORK"' EXIT INT TERM
 pg_start "$WORK/pg"
 
