@@ -276,52 +276,9 @@ bool
 s3db_record_before(const s3f_resource *res, Oid serverid, Oid userid, const char *id,
 				   const char *passphrase, s3f_record *out)
 {
-	S3dbPending *p = s3db_pending_lookup(serverid, userid, res->name, id);
-	S3dbSeen   *seen = s3db_seen_get(serverid, userid, res->name, id);
-	s3s_meta	m;
-	const char *body = NULL;
-	size_t		body_len = 0;
-	const char *ctype = NULL;
 	s3s_error	err;
 
-	memset(out, 0, sizeof(*out));
-	if (p && p->op == PENDING_DELETE)
-		return false;
-	if (p)
-	{
-		S3dbPayload pl;
-
-		s3db_pending_payload(p, &pl);
-		m.n = m.cap = pl.nmeta;
-		m.keys = pl.mkeys;
-		m.values = pl.mvals;
-		if (p->op == PENDING_PUT)
-		{
-			body = pl.body;
-			body_len = pl.body_len;
-			ctype = pl.content_type;
-		}
-	}
-	else if (seen && seen->nmeta > 0)
-	{
-		m.n = m.cap = seen->nmeta;
-		m.keys = seen->mkeys;
-		m.values = seen->mvals;
-		body = seen->body;
-		body_len = seen->body_len;
-		ctype = seen->content_type;
-	}
-	else
-		return false;
-	s3s_error_clear(&err);
-	if (s3f_record_decode(res, id, &m, (const unsigned char *) body, body_len, ctype,
-						  NULL, passphrase, out, &err) != S3S_OK)
-	{
-		s3f_record_free(out);
-		memset(out, 0, sizeof(*out));
-		return false;
-	}
-	return true;
+	return s3db_record_as_known(res, serverid, userid, id, passphrase, out, &err) == S3S_OK;
 }
 
 void

@@ -158,6 +158,25 @@ array_to_datum(S3dbColumn *col, const s3f_val *v)
 											  col->elembyval, col->elemalign));
 }
 
+/* A value's JSON rendering through the column's input function. */
+static Datum
+json_to_datum(S3dbColumn *col, const s3f_val *v)
+{
+	char	   *json = s3f_val_to_json(v);
+	Datum		d;
+
+	PG_TRY();
+	{
+		d = InputFunctionCall(&col->inflinfo, json, col->typioparam, col->typmod);
+	}
+	PG_FINALLY();
+	{
+		free(json);
+	}
+	PG_END_TRY();
+	return d;
+}
+
 Datum
 s3db_value_to_datum(S3dbColumn *col, const s3f_val *v, bool *isnull)
 {
@@ -171,21 +190,7 @@ s3db_value_to_datum(S3dbColumn *col, const s3f_val *v, bool *isnull)
 
 	/* json/jsonb columns take any value in its JSON rendering */
 	if (col->typid == JSONBOID || col->typid == JSONOID)
-	{
-		char	   *json = s3f_val_to_json(v);
-		Datum		d;
-
-		PG_TRY();
-		{
-			d = InputFunctionCall(&col->inflinfo, json, col->typioparam, col->typmod);
-		}
-		PG_FINALLY();
-		{
-			free(json);
-		}
-		PG_END_TRY();
-		return d;
-	}
+		return json_to_datum(col, v);
 
 	if (col->typid == BYTEAOID && (v->kind == S3F_BYTES || v->kind == S3F_STR))
 		return bytes_to_bytea(v->str ? v->str : "", v->len);
@@ -204,23 +209,8 @@ s3db_value_to_datum(S3dbColumn *col, const s3f_val *v, bool *isnull)
 	{
 		if (OidIsValid(col->elemtype))
 			return array_to_datum(col, v);
-		else
-		{
-			/* an array into a scalar column (text, say): its JSON text */
-			char	   *json = s3f_val_to_json(v);
-			Datum		d;
-
-			PG_TRY();
-			{
-				d = InputFunctionCall(&col->inflinfo, json, col->typioparam, col->typmod);
-			}
-			PG_FINALLY();
-			{
-				free(json);
-			}
-			PG_END_TRY();
-			return d;
-		}
+		/* an array into a scalar column (text, say): its JSON text */
+		return json_to_datum(col, v);
 	}
 
 	return InputFunctionCall(&col->inflinfo, (char *) scalar_text(v),

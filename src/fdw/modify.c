@@ -60,17 +60,10 @@ static const char *const strategy_names[] = {
 static AttrNumber
 id_attnum(Relation rel)
 {
-	TupleDesc	desc = RelationGetDescr(rel);
+	AttrNumber	attnum = s3db_id_column(rel);
 
-	for (int i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (!att->attisdropped &&
-			strcmp(s3db_column_field(RelationGetRelid(rel), att->attnum,
-									 NameStr(att->attname)), "id") == 0)
-			return att->attnum;
-	}
+	if (attnum != 0)
+		return attnum;
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
 			 errmsg("foreign table \"%s\" has no id column", RelationGetRelationName(rel)),

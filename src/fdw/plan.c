@@ -69,8 +69,8 @@ typedef struct S3dbPlanInfo
 #define S3DB_LIST_PAGE		1000.0
 #define S3DB_DEFAULT_ROWS	1000.0
 
-static AttrNumber
-find_id_column(Relation rel)
+AttrNumber
+s3db_id_column(Relation rel)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 
@@ -308,7 +308,7 @@ s3dbGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid
 	pi->resource = topts.resource;
 
 	rel = table_open(foreigntableid, NoLock);
-	pi->id_attnum = find_id_column(rel);
+	pi->id_attnum = s3db_id_column(rel);
 	pi->for_modify = (Index) root->parse->resultRelation == baserel->relid &&
 		(root->parse->commandType == CMD_UPDATE || root->parse->commandType == CMD_DELETE);
 

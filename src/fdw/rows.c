@@ -88,56 +88,17 @@ row_values(S3dbModifyState *ms, TupleTableSlot *slot, const s3f_record *base)
  * what the scan read from the store.  False when neither is known.
  */
 static bool
-decode_base(S3dbModifyState *ms, const char *id, S3dbSeen *seen, s3f_record *base)
+decode_base(S3dbModifyState *ms, const char *id, s3f_record *base)
 {
-	S3dbPending *p = s3db_pending_lookup(ms->serverid, ms->userid, ms->res->name, id);
-	s3s_meta	m;
 	s3s_error	err;
-	const char *body = NULL;
-	size_t		body_len = 0;
-	const char *ctype = NULL;
+	s3s_code	rc = s3db_record_as_known(ms->res, ms->serverid, ms->userid, id,
+										  ms->wopts.passphrase, base, &err);
 
-	if (p && p->op != PENDING_DELETE)
-	{
-		S3dbPayload pl;
-
-		s3db_pending_payload(p, &pl);
-		m.n = m.cap = pl.nmeta;
-		m.keys = pl.mkeys;
-		m.values = pl.mvals;
-		if (p->op == PENDING_PUT)
-		{
-			body = pl.body;
-			body_len = pl.body_len;
-			ctype = pl.content_type;
-		}
-		else if (seen)
-		{
-			body = seen->body;
-			body_len = seen->body_len;
-			ctype = seen->content_type;
-		}
-	}
-	else if (seen && seen->nmeta > 0)
-	{
-		m.n = m.cap = seen->nmeta;
-		m.keys = seen->mkeys;
-		m.values = seen->mvals;
-		body = seen->body;
-		body_len = seen->body_len;
-		ctype = seen->content_type;
-	}
-	else
+	if (rc == S3S_ERR_NOT_FOUND)
 		return false;
-
-	s3s_error_clear(&err);
-	if (s3f_record_decode(ms->res, id, &m, (const unsigned char *) body, body_len, ctype,
-						  NULL, ms->wopts.passphrase, base, &err) != S3S_OK)
-	{
-		s3f_record_free(base);
+	if (rc != S3S_OK)
 		s3db_report(&err, psprintf("could not decode record \"%s\" of resource \"%s\"",
 								   id, ms->res->name));
-	}
 	return true;
 }
 
@@ -273,7 +234,7 @@ s3db_queue_row(S3dbModifyState *ms, TupleTableSlot *slot, const char *id, bool i
 
 	memset(&base, 0, sizeof(base));
 	have_base = update && ms->strategy != STRATEGY_REPLACE &&
-		decode_base(ms, id, seen, &base);
+		decode_base(ms, id, &base);
 	PG_TRY();
 	{
 		vals = row_values(ms, slot, have_base ? &base : NULL);
@@ -388,7 +349,7 @@ s3db_returning_row(S3dbModifyState *ms, TupleTableSlot *slot, const char *id, S3
 	ExecClearTuple(slot);
 	memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
 	memset(&base, 0, sizeof(base));
-	have = decode_base(ms, id, seen, &base);
+	have = decode_base(ms, id, &base);
 	PG_TRY();
 	{
 		for (int c = 0; c < ms->ncols; c++)

@@ -203,6 +203,8 @@ extern const char *s3db_sql_type_for(const s3f_attr *attr);
 /* ---- plan.c / scan.c ---- */
 extern void s3dbGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid);
 extern void s3dbGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid);
+/* The column that reads the record id, 0 if none. */
+extern AttrNumber s3db_id_column(Relation rel);
 extern ForeignScan *s3dbGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 									   Oid foreigntableid, ForeignPath *best_path,
 									   List *tlist, List *scan_clauses, Plan *outer_plan);

@@ -689,3 +689,68 @@ s3db_xact_init(void)
 	RegisterXactCallback(xact_callback, NULL);
 	RegisterSubXactCallback(subxact_callback, NULL);
 }
+
+/*
+ * A record as this transaction knows it: its own pending version, or what a
+ * scan read from the store.  S3S_ERR_NOT_FOUND when it knows neither (or
+ * deleted it); a decoding error otherwise fills err.
+ */
+s3s_code
+s3db_record_as_known(const s3f_resource *res, Oid serverid, Oid userid, const char *id,
+					 const char *passphrase, s3f_record *out, s3s_error *err)
+{
+	S3dbPending *p = s3db_pending_lookup(serverid, userid, res->name, id);
+	S3dbSeen   *seen = s3db_seen_get(serverid, userid, res->name, id);
+	s3s_meta	m;
+	const char *body = NULL;
+	size_t		body_len = 0;
+	const char *ctype = NULL;
+	s3s_code	rc;
+
+	memset(out, 0, sizeof(*out));
+	if (p && p->op == PENDING_DELETE)
+		return S3S_ERR_NOT_FOUND;
+	if (p)
+	{
+		S3dbPayload pl;
+
+		s3db_pending_payload(p, &pl);
+		m.n = m.cap = pl.nmeta;
+		m.keys = pl.mkeys;
+		m.values = pl.mvals;
+		if (p->op == PENDING_PUT)
+		{
+			body = pl.body;
+			body_len = pl.body_len;
+			ctype = pl.content_type;
+		}
+		else if (seen)
+		{
+			/* a COPY keeps the stored body */
+			body = seen->body;
+			body_len = seen->body_len;
+			ctype = seen->content_type;
+		}
+	}
+	else if (seen && seen->nmeta > 0)
+	{
+		m.n = m.cap = seen->nmeta;
+		m.keys = seen->mkeys;
+		m.values = seen->mvals;
+		body = seen->body;
+		body_len = seen->body_len;
+		ctype = seen->content_type;
+	}
+	else
+		return S3S_ERR_NOT_FOUND;
+
+	s3s_error_clear(err);
+	rc = s3f_record_decode(res, id, &m, (const unsigned char *) body, body_len, ctype,
+						   NULL, passphrase, out, err);
+	if (rc != S3S_OK)
+	{
+		s3f_record_free(out);
+		memset(out, 0, sizeof(*out));
+	}
+	return rc;
+}

@@ -12,6 +12,8 @@
 
 #include "nodes/pg_list.h"
 
+#include "store/s3err.h"
+
 typedef enum S3dbPendingOp
 {
 	PENDING_PUT,				/* write the whole object */
@@ -100,6 +102,13 @@ extern void s3db_seen_put(Oid serverid, Oid userid, const char *resource,
 						  const char *id, const S3dbSeen *seen);
 extern S3dbSeen *s3db_seen_get(Oid serverid, Oid userid, const char *resource,
 							   const char *id);
+
+/* A record as this transaction knows it (pending version, else as read). */
+struct s3f_resource;
+struct s3f_record;
+extern s3s_code s3db_record_as_known(const struct s3f_resource *res, Oid serverid,
+									 Oid userid, const char *id, const char *passphrase,
+									 struct s3f_record *out, s3s_error *err);
 
 /* Number of pending writes (for EXPLAIN ANALYZE and tests). */
 extern int	s3db_pending_count(void);
