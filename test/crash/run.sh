@@ -8,8 +8,9 @@
 # resource "items" with a partition byCity is seeded with 100 records per
 # round.  Each round runs one transaction that inserts 100 new records and
 # moves the 100 seeded ones to the other city (n 0 -> 1, a partition change),
-# while the proxy holds every PUT 0.1 s, so the COMMIT takes seconds; the
-# server is killed mid-commit at a chosen point:
+# while the proxy holds every PUT 0.1 s, so the COMMIT takes seconds, and
+# holds every request past the chosen point for a minute, so that the kill
+# always finds the COMMIT there; the server is killed mid-commit at:
 #   1. kill -9 of the backend in phase 1 (partition references)
 #   2. pg_ctl -m immediate in phase 2 (new records)
 #   3. kill -9 of the backend in phase 3 (changed records)
@@ -119,8 +120,16 @@ round() {  # round R HOW PHASE-DESCRIPTION WAIT-OP WAIT-COUNT
   local r=$1 how=$2 what=$3 op=$4 at=$5
   local t0=$SECONDS
   ctl clear >/dev/null; ctl reset-stats >/dev/null
-  rule stall 100000 PUT "$STALL"
-  if [ "$op" = POST ]; then rule stall 100 POST 60; fi
+  # the first AT requests of the kind the kill waits for go through (PUTs
+  # slowed by STALL), every later one is held for a minute: the COMMIT is
+  # then stuck at the chosen point, however slow the machine, until the kill
+  if [ "$op" = PUT ]; then
+    rule stall "$at" PUT "$STALL"
+    rule stall 100000 PUT 60
+  else
+    rule stall 100000 PUT "$STALL"
+    rule stall 100 "$op" 60
+  fi
   txn "$r" >"$WORK/txn$r.sql"
   psql -X -q -A -t -f "$WORK/txn$r.sql" >"$WORK/txn$r.out" 2>&1 &
   local bg=$! seen=0
