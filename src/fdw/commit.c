@@ -104,9 +104,10 @@ str_member(List *strs, const char *s)
 }
 
 /*
- * A conditional PUT that was retried and then failed its precondition may
- * have failed on its own first attempt, whose answer was lost.  The record
- * is ours if it carries our revision.
+ * A conditional PUT that failed its precondition may have been sent twice,
+ * the first time landing with its answer lost.  The record is ours if it
+ * carries our revision (a random token per version, so never someone
+ * else's), or, for binary content without one, our bytes.
  */
 static bool
 own_write(S3dbConn *conn, const S3dbFinal *f)
@@ -140,6 +141,40 @@ own_write(S3dbConn *conn, const S3dbFinal *f)
 	}
 	s3s_object_free(&o);
 	return ours;
+}
+
+/*
+ * Whether a failed write of phase 3 (a record that existed) is in fact done.
+ * A write whose answer was lost is sent again, by our retries or by
+ * libcurl's own resend on a reused connection that died (which the attempt
+ * count does not see), and then fails its own precondition: a DELETE finds
+ * the record gone (404, or 412 from a store that checks If-Match on a
+ * missing key), a PUT or COPY finds our revision in place.  A record
+ * deleted by someone else is gone either way.
+ */
+static bool
+own_change(S3dbConn *conn, const S3dbFinal *f, const s3s_request *r)
+{
+	s3s_code	code = r->err.code;
+
+	if (r->op == S3S_OP_DELETE)
+	{
+		s3s_object	o;
+		s3s_error	err;
+		bool		gone;
+
+		if (code == S3S_ERR_NOT_FOUND)
+			return true;
+		if (code != S3S_ERR_PRECONDITION)
+			return false;
+		memset(&o, 0, sizeof(o));
+		s3s_error_clear(&err);
+		gone = s3s_head(conn->store, r->key, &o, &err) != S3S_OK &&
+			err.code == S3S_ERR_NOT_FOUND;
+		s3s_object_free(&o);
+		return gone;
+	}
+	return code == S3S_ERR_PRECONDITION && own_write(conn, f);
 }
 
 /*
@@ -363,8 +398,7 @@ s3db_commit_apply(S3dbConn *conn, List *finals, List *truncs)
 			for (int k = 0; k < nr; k++)
 			{
 				if (reqs[k].err.code == S3S_OK ||
-					(reqs[k].err.code == S3S_ERR_PRECONDITION && reqs[k].attempts > 1 &&
-					 own_write(conn, fs[k])))
+					(reqs[k].err.code == S3S_ERR_PRECONDITION && own_write(conn, fs[k])))
 					written = lappend(written, fs[k]);
 				else if (bad < 0)
 					bad = k;
@@ -405,9 +439,7 @@ s3db_commit_apply(S3dbConn *conn, List *finals, List *truncs)
 				s3db_execute(conn, reqs, nr);
 				for (int k = 0; k < nr; k++)
 				{
-					if (reqs[k].err.code != S3S_OK &&
-						!(reqs[k].op == S3S_OP_DELETE && reqs[k].err.code == S3S_ERR_NOT_FOUND &&
-						  reqs[k].if_match == NULL))
+					if (reqs[k].err.code != S3S_OK && !own_change(conn, fs[k], &reqs[k]))
 					{
 						s3s_error	e = reqs[k].err;
 						S3dbFinal  *badf = fs[k];

@@ -23,6 +23,8 @@ unless a rule says otherwise.  Rules are set through a control port:
                   Content-Length but only half of the body, and close
         trickle   forward, then send the body B bytes (default 4) every
                   100 ms
+        lost      forward, then reset the connection instead of answering:
+                  the request took effect but the client never hears so
       Answers {"id": RULE_ID}.  Rules are tried in the order they were set.
   GET /down?on=1|0   while on, every connection is reset as it arrives (and
                      every request on an open one)
@@ -56,7 +58,7 @@ HOP_BY_HOP = {
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
     "te", "trailer", "trailers", "transfer-encoding", "upgrade", "expect",
 }
-ACTIONS = ("500", "slowdown", "reset", "stall", "truncate", "trickle")
+ACTIONS = ("500", "slowdown", "reset", "stall", "truncate", "trickle", "lost")
 
 UPSTREAM = ("127.0.0.1", 0)
 TRACE = None
@@ -296,6 +298,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     raise Reset()
             st, reason, headers, data = self.forward(body)
             status = st
+            if action == "lost":
+                status = "%s lost" % st
+                raise Reset()
             self.relay(st, reason, headers, data, rule)
         except Reset:
             self.close_connection = True

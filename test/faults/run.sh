@@ -391,6 +391,29 @@ sq -c "$INS $(person y1 Berlin), $(person y2 Rio), $(person y3 Lima)" -c "SELECT
 want '[ "$out" = "y1,y2,y3" ]' "the retried commit: $out"
 end_case "a commit whose record PUT fails for good leaves no half-written record; a retry succeeds"
 
+begin_case
+# each write lands, but its answer is lost: the retry meets its own write
+rule "action=lost&count=1&method=PUT&path=resource=people/data/id=z1"
+sq -c "$INS $(person z1 Oslo)"; out1=$OUT
+rule "action=lost&count=1&method=PUT&path=resource=people/data/id=z1"
+sq -c "UPDATE f.people SET name = 'Changed z1', profile = '{\"city\": \"Lima\"}' WHERE id = 'z1'"; out2=$OUT
+sq -c "SELECT id, name, profile->>'city' FROM f.people WHERE id = 'z1'"; row=$OUT
+probs=$(refs_consistent z)
+rule "action=lost&count=1&method=DELETE&path=resource=people/data/id=z1"
+sq -c "DELETE FROM f.people WHERE id = 'z1'"; out3=$OUT
+lost=$(ctl stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["faults"].get("lost", 0))')
+sq -c "SELECT count(*) FROM f.people WHERE id = 'z1'"; left=$OUT
+want '[ "$lost" = 3 ]' "answers lost: $lost, expected 3"
+want '[ -z "$out1" ]' "the INSERT whose answer was lost: $out1"
+want '[ -z "$out2" ]' "the UPDATE whose answer was lost: $out2"
+want '[ "$row" = "z1|Changed z1|Lima" ]' "after the UPDATE: $row"
+want '[ -z "$probs" ]' "after the UPDATE: $probs"
+want '[ -z "$out3" ]' "the DELETE whose answer was lost: $out3"
+want '[ "$left" = 0 ]' "after the DELETE: $left records z1"
+probs=$(refs_consistent z)
+want '[ -z "$probs" ]' "after the DELETE: $probs"
+end_case "an INSERT, an UPDATE and a DELETE whose write landed but whose answer was lost: each retry recognises its own write and the commit succeeds"
+
 # ---- the server goes away ------------------------------------------------------
 begin_case
 rule "action=stall&count=1000&seconds=60&method=HEAD|GET&path=resource=people/data"

@@ -16,7 +16,7 @@ request:
     answered with 403 SignatureDoesNotMatch and appended to the failure
     log, which the test runners require to stay empty;
   * enforces "PUT/COPY with If-None-Match: *" (412 when the object
-    exists) and "PUT/COPY with If-Match" (412 when the current ETag
+    exists) and "PUT/COPY/DELETE with If-Match" (412 when the current ETag
     differs, 404 when the object is missing), holding a per-key lock so
     that check and write are atomic with respect to other writes through
     this proxy;
@@ -300,7 +300,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         path_only = self.path.split("?", 1)[0]
         if method in ("PUT", "DELETE"):
             with key_lock(unquote(path_only)):
-                if method == "PUT" and not self.preconditions_hold(path_only):
+                if not self.preconditions_hold(path_only):
                     return
                 self.relay(method, body)
         elif method in ("GET", "HEAD") and "?" not in self.path:
