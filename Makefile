@@ -143,3 +143,13 @@ unit-asan: unit-asan-build
 clean: clean-fuzz
 clean-fuzz:
 	rm -rf test/fuzz/bin test/fuzz/obj test/fuzz/work test/fuzz/artifacts test/unit/bin-asan test/unit/obj-asan
+
+# ---- the regression suite under valgrind (see test/valgrind/run.sh) ----
+# Runs sql/ with every server process under memcheck, against file:// and
+# the S3 test server (VALGRIND_STORES=file or s3 for one); fails on any
+# error or definite leak that passes through the extension.  Needs the
+# extension installed and root (a scratch cluster is started).
+VALGRIND_STORES ?= all
+.PHONY: valgrind
+valgrind:
+	test/valgrind/run.sh $(VALGRIND_STORES)

@@ -23,7 +23,9 @@ make_work() {
   if [ "$(id -u)" = 0 ]; then chown "$PGUSER_OS" "$1"; fi
 }
 
-# pg_start DIR [postgresql.conf lines...]: initdb + start; exports PGHOST/PGPORT/PGUSER
+# pg_start DIR [postgresql.conf lines...]: initdb + start; exports PGHOST/PGPORT/PGUSER.
+# PG_POSTGRES names another server executable (a wrapper that runs it under
+# valgrind, say); PG_START_TIMEOUT the seconds to wait for it (60).
 pg_start() {
   local dir=$1; shift
   make_work "$dir"
@@ -39,7 +41,8 @@ pg_start() {
     echo "log_min_messages = warning"
     for l in "$@"; do echo "$l"; done
   } | as_pg tee -a "$dir/data/postgresql.conf" >/dev/null
-  as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null \
+  as_pg "$PGBIN/pg_ctl" ${PG_POSTGRES:+-p "$PG_POSTGRES"} -D "$dir/data" -l "$dir/server.log" \
+    -w -t "${PG_START_TIMEOUT:-60}" start >/dev/null \
     || { cat "$dir/server.log"; return 1; }
   export PGHOST=$dir PGPORT=$port PGUSER=postgres PGDATABASE=postgres
 }
