@@ -48,6 +48,9 @@ CREATE SERVER mine FOREIGN DATA WRAPPER s3db_fdw OPTIONS (connection_string 'fil
 CREATE SERVER mine FOREIGN DATA WRAPPER s3db_fdw OPTIONS (connection_string 'http://127.0.0.1:9/b');
 CREATE SERVER mine FOREIGN DATA WRAPPER s3db_fdw OPTIONS (endpoint 'http://169.254.169.254');
 CREATE SERVER mine FOREIGN DATA WRAPPER s3db_fdw OPTIONS (connection_string 's3://bucket', ca_file '/etc/passwd');
+CREATE SERVER mine FOREIGN DATA WRAPPER s3db_fdw OPTIONS (connection_string 's3://bucket', verify_tls 'off');
+CREATE SERVER mine FOREIGN DATA WRAPPER s3db_fdw OPTIONS (connection_string 's3://bucket', verify_tls 'on');
+DROP SERVER mine;
 CREATE SERVER mine FOREIGN DATA WRAPPER s3db_fdw OPTIONS (connection_string 's3://bucket/p');
 CREATE USER MAPPING FOR CURRENT_USER SERVER mine
   OPTIONS (connection_string 'file:///var/lib/postgresql');

@@ -113,6 +113,7 @@ stage "interop: concurrent incremental ids, file://" test/interop/incremental.sh
 stage "interop: concurrent incremental ids, S3" test/interop/incremental.sh s3 "$WORK/incr-s3"
 
 stage "faults: injected errors, stalls, cancel, killed server" test/faults/run.sh
+stage "TLS: https stores verified by default, ca_file, verify_tls" test/tls/run.sh
 stage "load: pgbench increments lose no update (file:// and S3)" test/load/run.sh all
 stage "crash: PostgreSQL killed mid-commit leaves every record whole" test/crash/run.sh
 stage "TAP: worker, two clusters, TTL, audit, replicator" env TAP_NO_INSTALL=1 test/tap.sh

@@ -7,7 +7,7 @@ PKGS=(
   postgresql-15 postgresql-server-dev-15 postgresql-client-15
   libcurl4-openssl-dev libssl-dev libjson-c-dev libxml2-dev zlib1g-dev
   libipc-run-perl python3-botocore
-  make gcc pkg-config valgrind
+  make gcc pkg-config valgrind openssl
 )
 command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
 command -v npm >/dev/null 2>&1 || PKGS+=(npm)

@@ -345,6 +345,7 @@ sqlstate_for(s3s_code code)
 			return ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION;
 		case S3S_ERR_REDIRECT:
 		case S3S_ERR_NETWORK:
+		case S3S_ERR_TLS:
 		case S3S_ERR_TIMEOUT:
 			return ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION;
 		case S3S_ERR_CANCELLED:
@@ -376,6 +377,8 @@ hint_for(const s3s_error *err)
 			return "Check that the object store is reachable; the request was retried with backoff.";
 		case S3S_ERR_SERVER:
 			return "The object store kept failing after retries; try again later.";
+		case S3S_ERR_TLS:
+			return "Name the CA that signed the store's certificate in the server option \"ca_file\", and reach the store by a host name the certificate lists.";
 		default:
 			return NULL;
 	}

@@ -39,7 +39,7 @@ typedef enum S3dbOptKind
 	OPT_ENDPOINT,				/* an http(s) origin */
 	OPT_URL_STYLE,				/* path | virtual */
 	OPT_INT,
-	OPT_BOOL,
+	OPT_VERIFY,					/* a boolean only superusers may turn off */
 	OPT_SECRET,					/* credential: never echoed */
 	OPT_SUPERUSER_TEXT			/* a local path only superusers may set */
 } S3dbOptKind;
@@ -65,7 +65,7 @@ static const S3dbOption s3db_options[] = {
 	{"connect_timeout", ForeignServerRelationId, OPT_INT, 100, 600000},
 	{"request_timeout", ForeignServerRelationId, OPT_INT, 100, 3600000},
 	{"ca_file", ForeignServerRelationId, OPT_SUPERUSER_TEXT},
-	{"verify_tls", ForeignServerRelationId, OPT_BOOL},
+	{"verify_tls", ForeignServerRelationId, OPT_VERIFY},
 	{"cache_size", ForeignServerRelationId, OPT_INT, 0, 65536},
 	/* user mapping */
 	{"connection_string", UserMappingRelationId, OPT_URL},
@@ -239,8 +239,13 @@ validate_option(DefElem *def, const S3dbOption *opt)
 							 errhint("Valid values are integers from %d to %d.", opt->min, opt->max)));
 				break;
 			}
-		case OPT_BOOL:
-			(void) defGetBoolean(def);
+		case OPT_VERIFY:
+			/* every user mapping's credentials would go to an unverified peer */
+			if (!defGetBoolean(def) && !superuser())
+				ereport(ERROR,
+						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						 errmsg("permission denied to set option \"%s\" to false", def->defname),
+						 errhint("Only superusers may turn off TLS verification.")));
 			break;
 		case OPT_SECRET:
 			if (val[0] == '\0' && strcmp(opt->name, "passphrase") == 0)

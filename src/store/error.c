@@ -83,6 +83,8 @@ s3s_code_name(s3s_code code)
 			return "server error";
 		case S3S_ERR_NETWORK:
 			return "network error";
+		case S3S_ERR_TLS:
+			return "TLS verification failed";
 		case S3S_ERR_TIMEOUT:
 			return "timeout";
 		case S3S_ERR_CANCELLED:

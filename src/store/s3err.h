@@ -25,6 +25,8 @@ typedef enum s3s_code
 	S3S_ERR_CLIENT,				/* other 4xx */
 	S3S_ERR_SERVER,				/* 5xx after retries */
 	S3S_ERR_NETWORK,			/* connect/reset/DNS after retries */
+	S3S_ERR_TLS,				/* the peer's certificate or name did not
+								 * verify (never retried) */
 	S3S_ERR_TIMEOUT,			/* timed out after retries */
 	S3S_ERR_CANCELLED,			/* cancel hook fired */
 	S3S_ERR_PROTOCOL,			/* unparsable reply */

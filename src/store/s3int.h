@@ -70,6 +70,7 @@ typedef struct s3_xfer
 	int64_t		range_total;	/* from Content-Range, -1 if absent */
 	int64_t		last_modified_ms;
 	time_t		server_date;	/* 0 if absent */
+	char		curl_error[CURL_ERROR_SIZE];	/* libcurl's own words (CURLOPT_ERRORBUFFER) */
 
 	/* scheduling */
 	bool		done;

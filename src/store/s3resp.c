@@ -241,7 +241,7 @@ static bool
 net_error(s3_xfer *x, CURLcode cc)
 {
 	char		line[400];
-	char		msg[512];
+	char		msg[768];
 	s3s_code	code = S3S_ERR_NETWORK;
 	bool		retry;
 
@@ -263,12 +263,22 @@ net_error(s3_xfer *x, CURLcode cc)
 		case CURLE_WEIRD_SERVER_REPLY:
 			retry = true;
 			break;
+		case CURLE_PEER_FAILED_VERIFICATION:
+		case CURLE_SSL_CACERT_BADFILE:
+			code = S3S_ERR_TLS;
+			retry = false;
+			break;
 		default:
 			retry = false;
 			break;
 	}
 	request_line(x, line, sizeof(line));
-	snprintf(msg, sizeof(msg), "%s: %s", line, curl_easy_strerror(cc));
+	/*
+	 * For TLS, libcurl's error buffer says which check failed (issuer, host
+	 * name); elsewhere its code says enough, and the buffer adds timings.
+	 */
+	snprintf(msg, sizeof(msg), "%s: %.*s", line, CURL_ERROR_SIZE,
+			 code == S3S_ERR_TLS && x->curl_error[0] ? x->curl_error : curl_easy_strerror(cc));
 	set_error(x, code, 0, NULL, NULL, msg);
 	return retry;
 }
