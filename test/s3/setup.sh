@@ -7,7 +7,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 if [ ! -f "$here/node_modules/s3rver/package.json" ] ||
    ! grep -q '"version": "3.7.1"' "$here/node_modules/s3rver/package.json"; then
-    (cd "$here" && npm install --no-audit --no-fund --no-package-lock --loglevel=error)
+    # the versions of package-lock.json, whatever the registry has since published
+    (cd "$here" && npm install --no-audit --no-fund --package-lock=true --loglevel=error)
 fi
 
 # python3 on PATH may be a private interpreter without Debian's packages,
