@@ -271,10 +271,14 @@ key_maps(Relation rel, Datum *drop, Datum *from, Datum *to)
 #undef TO_ARRAY
 }
 
-void
-s3db_replicator_capture(Relation rel, CmdType op, const char *id,
-						TupleTableSlot *newslot, TupleTableSlot *oldslot,
-						ResultRelInfo *rinfo, TupleTableSlot *planSlot)
+/*
+ * Queue one change of record id: the outbox row with the documents made
+ * from the rows' JSON (before, after: row_to_json text or NULL), and one
+ * pending delivery per enabled target that wants the table.
+ */
+static void
+queue_change(Relation rel, const char *opname, const char *id,
+			 const char *before, const char *after)
 {
 	Oid			nsp;
 	Oid			owner;
@@ -282,35 +286,15 @@ s3db_replicator_capture(Relation rel, CmdType op, const char *id,
 	char	   *sql;
 	S3dbTableOptions topts;
 	ForeignServer *server;
-	char	   *before = NULL;
-	char	   *after = NULL;
 	Oid			types[11] = {TEXTOID, TEXTOID, TEXTOID, OIDOID, TEXTOID, TEXTOID,
 	TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
 	Datum		values[11];
 	char		nulls[11];
-	const char *opname;
 
-	if (!s3db_replicator_wants(rel))
-		return;
 	nsp = s3db_repl_schema();
 	owner = tables_owner(nsp);
 	if (!OidIsValid(owner))
 		return;
-
-	opname = op == CMD_INSERT ? "insert" : op == CMD_UPDATE ? "update" : "delete";
-	if (newslot)
-		after = row_json(ExecFetchSlotHeapTupleDatum(newslot));
-	if (oldslot && !TTS_EMPTY(oldslot))
-		before = row_json(ExecFetchSlotHeapTupleDatum(oldslot));
-	else if (rinfo && planSlot && AttributeNumberIsValid(rinfo->ri_RowIdAttNo))
-	{
-		/* UPDATE on a foreign table always fetches the old whole row */
-		bool		isnull;
-		Datum		oldrow = ExecGetJunkAttribute(planSlot, rinfo->ri_RowIdAttNo, &isnull);
-
-		if (!isnull)
-			before = row_json(oldrow);
-	}
 
 	s3db_table_options(RelationGetRelid(rel), &topts);
 	server = GetForeignServer(topts.serverid);
@@ -361,4 +345,82 @@ s3db_replicator_capture(Relation rel, CmdType op, const char *id,
 		callback_registered = true;
 	}
 	captured = true;
+}
+
+void
+s3db_replicator_capture(Relation rel, CmdType op, const char *id,
+						TupleTableSlot *newslot, TupleTableSlot *oldslot,
+						ResultRelInfo *rinfo, TupleTableSlot *planSlot)
+{
+	char	   *before = NULL;
+	char	   *after = NULL;
+
+	if (!s3db_replicator_wants(rel))
+		return;
+	if (newslot)
+		after = row_json(ExecFetchSlotHeapTupleDatum(newslot));
+	if (oldslot && !TTS_EMPTY(oldslot))
+		before = row_json(ExecFetchSlotHeapTupleDatum(oldslot));
+	else if (rinfo && planSlot && AttributeNumberIsValid(rinfo->ri_RowIdAttNo))
+	{
+		/* UPDATE on a foreign table always fetches the old whole row */
+		bool		isnull;
+		Datum		oldrow = ExecGetJunkAttribute(planSlot, rinfo->ri_RowIdAttNo, &isnull);
+
+		if (!isnull)
+			before = row_json(oldrow);
+	}
+	queue_change(rel, op == CMD_INSERT ? "insert" : op == CMD_UPDATE ? "update" : "delete",
+				 id, before, after);
+}
+
+/*
+ * TRUNCATE of a replicated table: a delete of every record the transaction
+ * sees, so that every kind of target (a webhook consumer too) learns of
+ * each deletion in the envelope it already understands.  Runs before the
+ * truncate is queued, so the scan still returns the rows.  Records another
+ * writer creates between this statement and the commit are deleted by the
+ * commit without being announced.
+ */
+void
+s3db_replicator_capture_truncate(Relation rel)
+{
+	AttrNumber	idatt;
+	char	   *sql;
+	List	   *ids = NIL;
+	List	   *docs = NIL;
+	ListCell   *lc,
+			   *ld;
+	MemoryContext caller;
+
+	if (!s3db_replicator_wants(rel))
+		return;
+	idatt = s3db_id_column(rel);
+	if (idatt == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot replicate TRUNCATE of foreign table \"%s\"",
+						RelationGetRelationName(rel)),
+				 errdetail("The table has no column for the record id.")));
+	sql = psprintf("SELECT t.%s::text, row_to_json(t)::text FROM %s.%s t",
+				   quote_identifier(NameStr(TupleDescAttr(RelationGetDescr(rel), idatt - 1)->attname)),
+				   quote_identifier(get_namespace_name(RelationGetNamespace(rel))),
+				   quote_identifier(RelationGetRelationName(rel)));
+	caller = CurrentMemoryContext;
+	SPI_connect();
+	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not list the records of \"%s\" to replicate its truncation",
+			 RelationGetRelationName(rel));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		/* SPI's memory goes with SPI_finish */
+		MemoryContext old = MemoryContextSwitchTo(caller);
+
+		ids = lappend(ids, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+		docs = lappend(docs, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2));
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	forboth(lc, ids, ld, docs)
+		queue_change(rel, "delete", (char *) lfirst(lc), (char *) lfirst(ld), NULL);
 }

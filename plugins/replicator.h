@@ -43,6 +43,8 @@ extern void s3db_replicator_capture(Relation rel, CmdType op, const char *id,
 									struct ResultRelInfo *rinfo, TupleTableSlot *planSlot);
 
 /* Set while changes are being delivered: they are not captured again. */
+extern void s3db_replicator_capture_truncate(Relation rel);
+
 extern bool s3db_repl_delivering;
 
 /* Schema of the extension, or InvalidOid when it is not installed here. */

@@ -295,6 +295,23 @@ ok(wait_true($node, "SELECT pending = 0 AND delivered = 4 FROM s3db_replication_
 is($node->safe_psql('postgres', 'SELECT id, name, n FROM mirror_users ORDER BY id'), 'm1|Mia|11',
 	'the other store holds the current state');
 
+# ---- TRUNCATE: a delete of every record, delivered to every target ----
+$node->safe_psql('postgres', "UPDATE s3db_fdw_replication_targets SET enabled = true WHERE name = 'copy'");
+$node->safe_psql('postgres', "BEGIN; TRUNCATE users; ROLLBACK;");
+is($node->safe_psql('postgres', "SELECT count(*) FROM s3db_fdw_replication_outbox WHERE relname = 'users'"), '0',
+	'a rolled-back TRUNCATE leaves nothing in the outbox');
+my $nusers = $node->safe_psql('postgres', 'SELECT count(*) FROM users');
+ok($nusers >= 7, "records before the TRUNCATE: $nusers");
+$node->safe_psql('postgres', "BEGIN; INSERT INTO users VALUES ('t1', 'Tia', 1); TRUNCATE users; COMMIT;");
+ok(wait_true($node, "SELECT sum(pending) = 0 FROM s3db_replication_status WHERE target IN ('copy', 'mirror')", 15),
+	'the truncation is delivered');
+is($node->safe_psql('postgres',
+		"SELECT (SELECT count(*) FROM users) || '/' || (SELECT count(*) FROM mirror_users) || '/' "
+		  . "|| (SELECT count(*) FROM users_copy)"),
+	'0/0/0', 'the table, the other store and the table target are all empty');
+is($node->safe_psql('postgres', "SELECT delivered FROM s3db_replication_status WHERE target = 'mirror'"),
+	4 + $nusers + 2, 'the other store received an insert and a delete of t1 and a delete of every other record');
+
 $node->stop;
 stop_receiver();
 done_testing();

@@ -448,6 +448,8 @@ s3dbExecForeignTruncate(List *rels, DropBehavior behavior, bool restart_seqs)
 		S3dbTableOptions topts;
 
 		s3db_table_options(RelationGetRelid(rel), &topts);
+		/* announce the deletions while the records can still be read */
+		s3db_replicator_capture_truncate(rel);
 		s3db_pending_truncate(topts.serverid, topts.userid, topts.resource);
 	}
 }
