@@ -8,6 +8,8 @@
 # and leaves both running.  DIR/signature-failures.log collects signature
 # failures; a test run must fail if it is non-empty.  Stop with stop.sh DIR.
 # With S3DB_TEST_S3_TRACE=1 the proxy logs every request to DIR/trace.log.
+# S3DB_TEST_S3_PORTS="S3RVER_PORT PROXY_PORT" reuses given ports (a test
+# that stopped the servers brings them back where clients expect them).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 dir=${1:?usage: start.sh DIR}
@@ -28,9 +30,10 @@ s = socket.socket(); s.settimeout(0.5)
 sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)' "$1"
 }
 
+read -r fixed_port fixed_pport <<<"${S3DB_TEST_S3_PORTS:-}"
 s3pid=
 for attempt in 1 2 3 4 5; do
-    port=$(free_port)
+    port=${fixed_port:-$(free_port)}
     node --openssl-legacy-provider "$s3rver_js" -d "$dir/data" -a 127.0.0.1 -p "$port" \
         --silent --configure-bucket s3db-test >"$dir/s3rver.log" 2>&1 &
     s3pid=$!
@@ -45,10 +48,11 @@ for attempt in 1 2 3 4 5; do
     kill "$s3pid" 2>/dev/null || true
     wait "$s3pid" 2>/dev/null || true
     s3pid=
+    [ -n "$fixed_port" ] && sleep 0.5
 done
 [ -n "$s3pid" ] || { echo "start.sh: s3rver did not start, see $dir/s3rver.log" >&2; exit 1; }
 
-/usr/bin/python3 "$here/sigv4_proxy.py" --upstream "$port" \
+/usr/bin/python3 "$here/sigv4_proxy.py" --upstream "$port" ${fixed_pport:+--listen "$fixed_pport"} \
     --failure-log "$dir/signature-failures.log" --port-file "$dir/proxy.port" \
     ${S3DB_TEST_S3_TRACE:+--trace "$dir/trace.log"} \
     >"$dir/proxy.log" 2>&1 &
