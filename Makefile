@@ -17,7 +17,7 @@ OBJS       = $(PG_SRCS:.c=.o) $(CORE_SRCS:.c=.o)
 
 XML_CFLAGS := $(shell pkg-config --cflags libxml-2.0 2>/dev/null || echo -I/usr/include/libxml2)
 JSON_CFLAGS := $(shell pkg-config --cflags json-c 2>/dev/null)
-DEP_LIBS   = -lcurl -lssl -lcrypto -ljson-c -lxml2 -lz
+DEP_LIBS   = -lcurl -lssl -lcrypto -ljson-c -lxml2 -lz -lpthread
 
 PG_CPPFLAGS = -I$(srcdir)/src $(XML_CFLAGS) $(JSON_CFLAGS)
 PG_CFLAGS   = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror
@@ -50,7 +50,7 @@ test/unit/obj/%.o: %.c $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
 	$(UNIT_CC) $(UNIT_CFLAGS) $(UNIT_EXTRA) -Isrc $(XML_CFLAGS) $(JSON_CFLAGS) -c $< -o $@
 
-test/unit/bin/%: test/unit/%.c $(UNIT_CORE) test/unit/unit.h
+test/unit/bin/%: test/unit/%.c $(UNIT_CORE) $(wildcard test/unit/*.h)
 	@mkdir -p test/unit/bin
 	$(UNIT_CC) $(UNIT_CFLAGS) $(UNIT_EXTRA) -Isrc -Itest/unit $(XML_CFLAGS) $(JSON_CFLAGS) $< $(UNIT_CORE) $(DEP_LIBS) -lm -o $@
 
@@ -131,7 +131,7 @@ test/unit/obj-asan/%.o: %.c $(wildcard src/*/*.h)
 	@test -f test/unit/obj-asan/.gitignore || echo '*' > test/unit/obj-asan/.gitignore
 	$(UNIT_ASAN_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -Isrc $(XML_CFLAGS) $(JSON_CFLAGS) -c $< -o $@
 
-test/unit/bin-asan/%: test/unit/%.c $(UNIT_ASAN_CORE) test/unit/unit.h
+test/unit/bin-asan/%: test/unit/%.c $(UNIT_ASAN_CORE) $(wildcard test/unit/*.h)
 	@mkdir -p test/unit/bin-asan
 	@test -f test/unit/bin-asan/.gitignore || echo '*' > test/unit/bin-asan/.gitignore
 	$(UNIT_ASAN_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -Isrc -Itest/unit $(XML_CFLAGS) $(JSON_CFLAGS) $< $(UNIT_ASAN_CORE) $(DEP_LIBS) -lm -o $@

@@ -21,9 +21,15 @@
 /* Bodies larger than this are not read into memory. */
 #define FS_MAX_BODY ((size_t) 4 * 1024 * 1024 * 1024)
 
+/* A directory's listable entries, sorted, kept between LIST pages (fs_list.c). */
+#define FS_DIRCACHE 4
+typedef struct fs_dircache fs_dircache;
+
 typedef struct fs_state
 {
 	char	   *base;			/* absolute base directory */
+	fs_dircache *dirs[FS_DIRCACHE];	/* NULL or a cached directory */
+	uint64_t	dir_tick;		/* for least-recently-used eviction */
 } fs_state;
 
 
@@ -84,5 +90,6 @@ extern void fs_do_delete_many(s3s_store *st, fs_state *fs, s3s_request *r);
 
 /* LIST over the file store (fs_list.c). */
 extern void fs_list(s3s_store *st, const char *base, s3s_request *r);
+extern void fs_dircache_free(fs_state *fs);
 
 #endif							/* S3DB_STORE_FS_INT_H */

@@ -14,6 +14,16 @@
  * are never listed; a body whose sidecar is missing or unreadable is not an
  * object.
  *
+ * A listing of N keys takes N/1000 pages, and every page walks from the
+ * prefix's directory again: the sorted entries of the last few directories
+ * read are kept (fs_state.dirs), so that a page costs the sidecars it
+ * returns instead of a read and sort of the whole directory.  A kept
+ * directory is used only while its device, inode, modification and change
+ * times are those it had when read, and only kept if it had not changed
+ * for FS_DIR_SETTLED_MS before it was read: file times advance in clock
+ * ticks, so a change in the same tick as the read could otherwise leave the
+ * times as they were.
+ *
  *-------------------------------------------------------------------------
  */
 #include <dirent.h>
@@ -22,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store/fs_int.h"
@@ -33,6 +44,21 @@ typedef struct fs_entry
 	char	   *sortkey;		/* name, plus '/' for a directory */
 	bool		isdir;
 } fs_entry;
+
+#define FS_DIR_SETTLED_MS 50
+
+struct fs_dircache
+{
+	char	   *path;			/* the directory, relative to BASE */
+	dev_t		dev;
+	ino_t		ino;
+	struct timespec mtime;
+	struct timespec ctime;
+	fs_entry   *ents;
+	int			n;
+	uint64_t	used;
+	int			busy;			/* walks iterating over ents right now */
+};
 
 enum
 {
@@ -155,12 +181,123 @@ nomem:
 	return -1;
 }
 
+static void
+dircache_drop(fs_dircache *c)
+{
+	if (c == NULL)
+		return;
+	free_entries(c->ents, c->n);
+	free(c->path);
+	free(c);
+}
+
+void
+fs_dircache_free(fs_state *fs)
+{
+	for (int i = 0; i < FS_DIRCACHE; i++)
+	{
+		dircache_drop(fs->dirs[i]);
+		fs->dirs[i] = NULL;
+	}
+}
+
+static bool
+same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/*
+ * The sorted entries of directory dirfd (at path below BASE), from the
+ * cache when it still holds them.  *held is the cache entry the caller
+ * iterates over and must release (dircache_release), or NULL when the
+ * caller owns and frees the entries.  A walk holds the entries of every
+ * directory on its path down, so held entries are never evicted.  -1 on
+ * OOM, else the count.
+ */
+static int
+dir_entries(fs_state *fs, int dirfd, const char *path, fs_entry **out, fs_dircache **held)
+{
+	struct stat sb;
+	struct timespec now;
+	fs_dircache *c;
+	int			slot = -1;
+	int			n;
+
+	*held = NULL;
+	if (fstat(dirfd, &sb) != 0)
+		return read_entries(dirfd, out);
+	for (int i = 0; i < FS_DIRCACHE; i++)
+	{
+		c = fs->dirs[i];
+		if (c && strcmp(c->path, path) == 0)
+		{
+			if (c->dev == sb.st_dev && c->ino == sb.st_ino &&
+				same_time(&c->mtime, &sb.st_mtim) && same_time(&c->ctime, &sb.st_ctim))
+			{
+				c->used = ++fs->dir_tick;
+				c->busy++;
+				*out = c->ents;
+				*held = c;
+				return c->n;
+			}
+			if (c->busy == 0)
+			{
+				dircache_drop(c);	/* changed since */
+				fs->dirs[i] = NULL;
+			}
+		}
+	}
+	n = read_entries(dirfd, out);
+	if (n < 0)
+		return n;
+
+	/* keep it only if no change can hide in the same clock tick */
+	clock_gettime(CLOCK_REALTIME, &now);
+	if ((now.tv_sec - sb.st_mtim.tv_sec) * 1000 + (now.tv_nsec - sb.st_mtim.tv_nsec) / 1000000
+		< FS_DIR_SETTLED_MS)
+		return n;
+	for (int i = 0; i < FS_DIRCACHE; i++)
+	{
+		fs_dircache *d = fs->dirs[i];
+
+		if (d == NULL)
+		{
+			slot = i;
+			break;
+		}
+		if (d->busy == 0 && (slot < 0 || d->used < fs->dirs[slot]->used))
+			slot = i;
+	}
+	if (slot < 0)
+		return n;				/* every kept directory is being walked */
+	c = calloc(1, sizeof(fs_dircache));
+	if (c == NULL || (c->path = strdup(path)) == NULL)
+	{
+		free(c);
+		return n;				/* not kept: the caller frees */
+	}
+	c->dev = sb.st_dev;
+	c->ino = sb.st_ino;
+	c->mtime = sb.st_mtim;
+	c->ctime = sb.st_ctim;
+	c->ents = *out;
+	c->n = n;
+	c->used = ++fs->dir_tick;
+	c->busy = 1;
+	dircache_drop(fs->dirs[slot]);
+	fs->dirs[slot] = c;
+	*held = c;
+	return n;
+}
+
 /* Walk dirfd, whose keys start with path ("" or ending in '/'). */
 static int
-walk(s3s_lister *l, int dirfd, const char *path)
+walk(fs_state *fs, s3s_lister *l, int dirfd, const char *path)
 {
 	fs_entry   *ents;
-	int			n = read_entries(dirfd, &ents);
+	fs_dircache *held;
+	int			n = dir_entries(fs, dirfd, path, &ents, &held);
 	size_t		plen = strlen(path);
 	int			rc = WALK_MORE;
 	int			i;
@@ -189,7 +326,7 @@ walk(s3s_lister *l, int dirfd, const char *path)
 
 				if (sub >= 0)
 				{
-					rc = walk(l, sub, full);
+					rc = walk(fs, l, sub, full);
 					close(sub);
 				}
 			}
@@ -227,7 +364,10 @@ walk(s3s_lister *l, int dirfd, const char *path)
 		if (rc == WALK_MORE && l->done)
 			rc = WALK_STOP;
 	}
-	free_entries(ents, n);
+	if (held)
+		held->busy--;
+	else
+		free_entries(ents, n);
 	return rc;
 }
 
@@ -270,7 +410,7 @@ fs_list(s3s_store *st, const char *base, s3s_request *r)
 	if (path == NULL)
 		rc = WALK_NOMEM;
 	else
-		rc = walk(&l, dirfd, path);
+		rc = walk(st->impl, &l, dirfd, path);
 	free(path);
 	close(dirfd);
 	if (!s3s_lister_end(&l, rc != WALK_NOMEM))
