@@ -168,6 +168,29 @@ RESET work_mem;
 SELECT count(*), sum(qty), min(name) FROM items WHERE city = 'Bulk';
 SELECT count(*) FROM store WHERE key LIKE '%address.city=Bulk/%';
 
+-- timestamps: true: createdAt and updatedAt as s3db.js's insert() and
+-- update() write them, unless the statement gives them
+CREATE FOREIGN TABLE stamped (id text, name text, "createdAt" timestamptz, "updatedAt" timestamptz)
+  SERVER w OPTIONS (resource 'stamped');
+SELECT s3db_create_resource('stamped', 'body-overflow', NULL, true);
+CREATE TEMP TABLE t0 AS SELECT statement_timestamp() AS t;
+INSERT INTO stamped (id, name) VALUES ('s1', 'one')
+  RETURNING id, "createdAt" >= (SELECT t FROM t0) AS created_now, "createdAt" = "updatedAt" AS same;
+INSERT INTO stamped VALUES ('s2', 'two', '2020-01-01 00:00:00+00', NULL) RETURNING "createdAt", "updatedAt" > "createdAt" AS later;
+SELECT id, "createdAt" >= (SELECT t FROM t0) AS created_now, "createdAt" = "updatedAt" AS same FROM stamped ORDER BY id;
+CREATE TEMP TABLE stamped_before AS SELECT id, "createdAt", "updatedAt" FROM stamped;
+SELECT pg_sleep(0.01);
+UPDATE stamped SET name = name || '!' RETURNING id, "updatedAt" > "createdAt" AS touched;
+SELECT s.id, s."createdAt" = b."createdAt" AS created_kept, s."updatedAt" > b."updatedAt" AS updated_later
+  FROM stamped s JOIN stamped_before b USING (id) ORDER BY id;
+UPDATE stamped SET "updatedAt" = '2021-06-01 12:00:00+00' WHERE id = 's2';
+SELECT id, "updatedAt" FROM stamped WHERE id = 's2';
+-- the stored dates are s3db.js's ISO strings
+CREATE FOREIGN TABLE stamped_text (id text, "createdAt" text, "updatedAt" text)
+  SERVER w OPTIONS (resource 'stamped');
+SELECT * FROM stamped_text WHERE id = 's2';
+DROP TABLE t0, stamped_before;
+
 -- TRUNCATE removes records and references
 TRUNCATE items;
 SELECT count(*) FROM items;

@@ -255,6 +255,24 @@ set_text(s3f_val *v, s3f_kind kind, char *text)
  * A column value as an s3f_val for the encoder.  Strings point into palloc'd
  * memory; the caller must not s3f_val_free() the result.
  */
+/* A timestamp as s3db.js stores a date: ISO 8601 in UTC, to the millisecond. */
+void
+s3db_timestamp_to_value(TimestampTz ts, s3f_val *v)
+{
+	int64		ms;
+
+	if (TIMESTAMP_NOT_FINITE(ts))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("s3db.js cannot store an infinite timestamp")));
+	ms = ts / 1000;
+	if (ts % 1000 < 0)
+		ms--;					/* floor, for times before 2000 */
+	memset(v, 0, sizeof(*v));
+	set_text(v, S3F_STR,
+			 iso_from_ms(ms + (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * 86400000));
+}
+
 void
 s3db_datum_to_value(S3dbColumn *col, Datum d, bool isnull, s3f_val *v)
 {
@@ -292,23 +310,8 @@ s3db_datum_to_value(S3dbColumn *col, Datum d, bool isnull, s3f_val *v)
 			}
 		case TIMESTAMPTZOID:
 		case TIMESTAMPOID:
-			{
-				Timestamp	ts = DatumGetTimestamp(d);
-
-				if (TIMESTAMP_NOT_FINITE(ts))
-					ereport(ERROR,
-							(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-							 errmsg("s3db.js cannot store an infinite timestamp")));
-				{
-					int64		ms = ts / 1000;
-
-					if (ts % 1000 < 0)
-						ms--;		/* floor, for times before 2000 */
-					set_text(v, S3F_STR,
-							 iso_from_ms(ms + (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * 86400000));
-				}
-				return;
-			}
+			s3db_timestamp_to_value(DatumGetTimestamp(d), v);
+			return;
 		case DATEOID:
 			{
 				DateADT		dt = DatumGetDateADT(d);

@@ -250,6 +250,16 @@ s3dbBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 		return;
 	open_state(ms, rinfo->ri_RelationDesc, mtstate->ps.state, rinfo);
 
+	if (mtstate->operation == CMD_UPDATE && ms->res->timestamps)
+	{
+		Bitmapset  *set = ExecGetUpdatedCols(rinfo, mtstate->ps.state);
+
+		for (int c = 0; c < ms->ncols; c++)
+			if (ms->cols[c].attr_index >= 0 &&
+				strcmp(ms->res->attrs[ms->cols[c].attr_index].path, "updatedAt") == 0 &&
+				bms_is_member(ms->cols[c].attnum - FirstLowInvalidHeapAttributeNumber, set))
+				ms->sets_updated_at = true;
+	}
 	if (mtstate->operation == CMD_UPDATE || mtstate->operation == CMD_DELETE)
 	{
 		Plan	   *subplan = outerPlanState(mtstate)->plan;

@@ -40,6 +40,7 @@ typedef struct S3dbModifyState
 	int			batch_size;
 	S3dbPluginState *plugins;	/* TTL/audit hooks; NULL when none applies */
 	Relation	rel;			/* for the replication hooks */
+	bool		sets_updated_at;	/* this UPDATE assigns "updatedAt" itself */
 } S3dbModifyState;
 
 /* rows.c */

@@ -10,9 +10,12 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
@@ -104,6 +107,84 @@ decode_base(S3dbModifyState *ms, const char *id, s3f_record *base)
 
 static void queue_values(S3dbModifyState *ms, TupleTableSlot *slot, const char *id,
 						 bool insert, s3f_val *vals, S3dbSeen *seen);
+
+/*
+ * A resource with timestamps: true gets what s3db.js's insert() and
+ * update() write: createdAt and updatedAt on insert where the row leaves
+ * them empty, updatedAt on every update unless the statement assigns it.
+ * The time is the statement's, in UTC.  Returns the attributes stamped, as
+ * bits of the indexes in stamped[2] (-1: none).
+ */
+static void
+stamp_timestamps(S3dbModifyState *ms, s3f_val *vals, bool insert, TimestampTz now,
+				 int stamped[2])
+{
+	stamped[0] = stamped[1] = -1;
+	if (!ms->res->timestamps)
+		return;
+	for (int i = 0; i < ms->res->nattrs; i++)
+	{
+		const char *path = ms->res->attrs[i].path;
+		bool		created = strcmp(path, "createdAt") == 0;
+
+		if (!created && strcmp(path, "updatedAt") != 0)
+			continue;
+		if (insert ? (vals[i].kind != S3F_MISSING && vals[i].kind != S3F_NULL)
+			: (created || ms->sets_updated_at))
+			continue;
+		s3db_timestamp_to_value(now, &vals[i]);
+		stamped[created ? 0 : 1] = i;
+	}
+}
+
+/*
+ * The stamped values in the row itself, for RETURNING, AFTER triggers and
+ * the replication outbox: the row is stored anew as a virtual tuple of
+ * copied values (a foreign table's slot holds a heap tuple).
+ */
+static void
+stamp_slot(S3dbModifyState *ms, TupleTableSlot *slot, TimestampTz now, const int stamped[2])
+{
+	TupleDesc	desc = slot->tts_tupleDescriptor;
+	Datum	   *values;
+	bool	   *isnull;
+	bool		any = false;
+
+	if (stamped[0] < 0 && stamped[1] < 0)
+		return;
+	slot_getallattrs(slot);
+	values = palloc(sizeof(Datum) * Max(desc->natts, 1));
+	isnull = palloc(sizeof(bool) * Max(desc->natts, 1));
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		isnull[i] = slot->tts_isnull[i];
+		values[i] = isnull[i] ? (Datum) 0 :
+			datumCopy(slot->tts_values[i], att->attbyval, att->attlen);
+	}
+	for (int c = 0; c < ms->ncols; c++)
+	{
+		S3dbColumn *col = &ms->cols[c];
+		s3f_val		v;
+
+		if (col->attr_index < 0 ||
+			(col->attr_index != stamped[0] && col->attr_index != stamped[1]))
+			continue;
+		s3db_timestamp_to_value(now, &v);
+		isnull[col->attnum - 1] = false;
+		values[col->attnum - 1] = col->typid == TIMESTAMPTZOID ? TimestampTzGetDatum(now) :
+			OidInputFunctionCall(col->typinput, v.str, col->typioparam, col->typmod);
+		any = true;
+	}
+	if (!any)
+		return;
+	ExecClearTuple(slot);
+	memcpy(slot->tts_values, values, sizeof(Datum) * desc->natts);
+	memcpy(slot->tts_isnull, isnull, sizeof(bool) * desc->natts);
+	ExecStoreVirtualTuple(slot);
+	ExecMaterializeSlot(slot);
+}
 
 char *
 s3db_new_id(S3dbModifyState *ms)
@@ -231,6 +312,8 @@ s3db_queue_row(S3dbModifyState *ms, TupleTableSlot *slot, const char *id, bool i
 	s3f_val    *vals;
 	S3dbSeen   *seen = insert ? NULL :
 		s3db_seen_get(ms->serverid, ms->userid, ms->res->name, id);
+	TimestampTz now = GetCurrentStatementStartTimestamp();
+	int			stamped[2];
 
 	memset(&base, 0, sizeof(base));
 	have_base = update && ms->strategy != STRATEGY_REPLACE &&
@@ -238,9 +321,11 @@ s3db_queue_row(S3dbModifyState *ms, TupleTableSlot *slot, const char *id, bool i
 	PG_TRY();
 	{
 		vals = row_values(ms, slot, have_base ? &base : NULL);
+		stamp_timestamps(ms, vals, !update, now, stamped);
 		/* plugin hook, before the row's write is queued */
 		s3db_plugins_row(ms->plugins, update ? CMD_UPDATE : CMD_INSERT, id, vals);
 		queue_values(ms, slot, id, insert, vals, seen);
+		stamp_slot(ms, slot, now, stamped);
 	}
 	PG_FINALLY();
 	{

@@ -145,6 +145,7 @@ extern void s3db_column_init(S3dbColumn *col, Relation rel, AttrNumber attnum,
 extern Datum s3db_value_to_datum(S3dbColumn *col, const s3f_val *v, bool *isnull);
 extern Datum s3db_text_to_datum(S3dbColumn *col, const char *text, bool *isnull);
 extern void s3db_datum_to_value(S3dbColumn *col, Datum d, bool isnull, s3f_val *v);
+extern void s3db_timestamp_to_value(TimestampTz ts, s3f_val *v);
 
 /* ---- modify.c ---- */
 typedef enum S3dbStrategy
