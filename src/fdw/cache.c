@@ -27,11 +27,15 @@
 
 #include "fdw/s3db_fdw.h"
 
-#define CACHE_KEYLEN 1200
-
+/*
+ * An entry's contents are one allocation (etag, content type, metadata,
+ * body), so what it costs is what the allocator says it takes; that, the
+ * key and the hash entry count towards the limit.
+ */
 typedef struct CacheEnt
 {
-	char		hkey[CACHE_KEYLEN];	/* "server/user/key" */
+	char	   *hkey;			/* "server/user/key" */
+	char	   *blob;			/* the strings and arrays below point into it */
 	char	   *etag;
 	int64		size;
 	int64		last_modified;
@@ -51,57 +55,29 @@ static HTAB *cache = NULL;
 static dlist_head lru = DLIST_STATIC_INIT(lru);
 static size_t cache_bytes = 0;
 
-static void
-make_hkey(char *buf, S3dbConn *conn, const char *key)
+static char *
+make_hkey(S3dbConn *conn, const char *key)
 {
-	snprintf(buf, CACHE_KEYLEN, "%u/%u/%s", conn->serverid, conn->userid, key);
+	return psprintf("%u/%u/%s", conn->serverid, conn->userid, key);
 }
 
 static void
 ensure_cache(void)
 {
-	HASHCTL		ctl;
-
 	if (cache)
 		return;
 	cache_cxt = AllocSetContextCreate(TopMemoryContext, "s3db_fdw object cache",
 									  ALLOCSET_DEFAULT_SIZES);
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = CACHE_KEYLEN;
-	ctl.entrysize = sizeof(CacheEnt);
-	ctl.hcxt = cache_cxt;
-	cache = hash_create("s3db_fdw object cache", 256, &ctl,
-						HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-}
-
-static void
-free_contents(CacheEnt *e)
-{
-	if (e->etag)
-		pfree(e->etag);
-	if (e->content_type)
-		pfree(e->content_type);
-	for (int i = 0; i < e->nmeta; i++)
-	{
-		pfree(e->mkeys[i]);
-		pfree(e->mvals[i]);
-	}
-	if (e->mkeys)
-	{
-		pfree(e->mkeys);
-		pfree(e->mvals);
-	}
-	if (e->body)
-		pfree(e->body);
-	cache_bytes -= e->bytes;
+	cache = s3db_strhash_create("s3db_fdw object cache", sizeof(CacheEnt), cache_cxt);
 }
 
 static void
 remove_entry(CacheEnt *e)
 {
 	dlist_delete(&e->lru);
-	free_contents(e);
-	hash_search(cache, e->hkey, HASH_REMOVE, NULL);
+	pfree(e->blob);
+	cache_bytes -= e->bytes;
+	s3db_strhash_remove(cache, e);
 }
 
 /*
@@ -113,13 +89,14 @@ bool
 s3db_cache_get(S3dbConn *conn, const char *key, const char *etag, int64 size,
 			   int64 last_modified, bool need_body, s3s_object *out)
 {
-	char		hkey[CACHE_KEYLEN];
+	char	   *hkey;
 	CacheEnt   *e;
 
 	if (conn->opts.cache_bytes <= 0 || cache == NULL || etag == NULL)
 		return false;
-	make_hkey(hkey, conn, key);
-	e = hash_search(cache, hkey, HASH_FIND, NULL);
+	hkey = make_hkey(conn, key);
+	e = s3db_strhash_lookup(cache, hkey, HASH_FIND, NULL, cache_cxt);
+	pfree(hkey);
 	if (e == NULL)
 		return false;
 	if (strcmp(e->etag, etag) != 0 || e->size != size || e->last_modified != last_modified)
@@ -158,6 +135,18 @@ s3db_cache_get(S3dbConn *conn, const char *key, const char *etag, int64 size,
 	return true;
 }
 
+/* Copy s (len bytes) to *pos, NUL-terminated; the copy. */
+static char *
+put_str(char **pos, const char *s, size_t len)
+{
+	char	   *d = *pos;
+
+	memcpy(d, s, len);
+	d[len] = '\0';
+	*pos += len + 1;
+	return d;
+}
+
 /*
  * Keep a fetched object under the validator its listing showed; has_body
  * says whether obj carries the body.
@@ -166,54 +155,57 @@ void
 s3db_cache_put(S3dbConn *conn, const char *key, const s3s_object *obj, bool has_body,
 			   const char *etag, int64 size, int64 last_modified)
 {
-	char		hkey[CACHE_KEYLEN];
+	char	   *hkey;
 	CacheEnt   *e;
 	bool		found;
-	MemoryContext old;
-	size_t		bytes;
+	size_t		need;
+	size_t		body_len = has_body && obj->body ? obj->body_len : 0;
+	char	   *pos;
 
 	if (conn->opts.cache_bytes <= 0 || etag == NULL)
 		return;
-	ensure_cache();
-	make_hkey(hkey, conn, key);
-	bytes = strlen(hkey) + 128 + (has_body ? obj->body_len : 0);
+	need = sizeof(char *) * 2 * Max(obj->meta.n, 1) + strlen(etag) + 1 +
+		(obj->content_type ? strlen(obj->content_type) + 1 : 0) + body_len + 1;
 	for (int i = 0; i < obj->meta.n; i++)
-		bytes += strlen(obj->meta.keys[i]) + strlen(obj->meta.values[i]) + 16;
-	if ((int64) bytes > conn->opts.cache_bytes / 4)
+		need += strlen(obj->meta.keys[i]) + strlen(obj->meta.values[i]) + 2;
+	if ((int64) need > conn->opts.cache_bytes / 4)
 		return;					/* too big to be worth it */
+	ensure_cache();
 
-	e = hash_search(cache, hkey, HASH_ENTER, &found);
+	hkey = make_hkey(conn, key);
+	e = s3db_strhash_lookup(cache, hkey, HASH_ENTER, &found, cache_cxt);
+	pfree(hkey);
 	if (found)
 	{
 		dlist_delete(&e->lru);
-		free_contents(e);
+		pfree(e->blob);
+		cache_bytes -= e->bytes;
 	}
-	old = MemoryContextSwitchTo(cache_cxt);
-	e->etag = pstrdup(etag);
+	e->blob = MemoryContextAlloc(cache_cxt, need);
+	pos = e->blob;
+	e->mkeys = (char **) pos;
+	e->mvals = e->mkeys + Max(obj->meta.n, 1);
+	pos += sizeof(char *) * 2 * Max(obj->meta.n, 1);
+	e->nmeta = obj->meta.n;
+	for (int i = 0; i < e->nmeta; i++)
+	{
+		e->mkeys[i] = put_str(&pos, obj->meta.keys[i], strlen(obj->meta.keys[i]));
+		e->mvals[i] = put_str(&pos, obj->meta.values[i], strlen(obj->meta.values[i]));
+	}
+	e->etag = put_str(&pos, etag, strlen(etag));
+	e->content_type = obj->content_type ?
+		put_str(&pos, obj->content_type, strlen(obj->content_type)) : NULL;
 	e->size = size;
 	e->last_modified = last_modified;
 	e->has_body = has_body;
-	e->content_type = obj->content_type ? pstrdup(obj->content_type) : NULL;
-	e->nmeta = obj->meta.n;
-	e->mkeys = palloc(sizeof(char *) * Max(e->nmeta, 1));
-	e->mvals = palloc(sizeof(char *) * Max(e->nmeta, 1));
-	for (int i = 0; i < e->nmeta; i++)
-	{
-		e->mkeys[i] = pstrdup(obj->meta.keys[i]);
-		e->mvals[i] = pstrdup(obj->meta.values[i]);
-	}
-	e->body = NULL;
-	e->body_len = 0;
-	if (has_body && obj->body)
-	{
-		e->body = palloc(obj->body_len + 1);
-		memcpy(e->body, obj->body, obj->body_len);
-		e->body[obj->body_len] = '\0';
-		e->body_len = obj->body_len;
-	}
-	e->bytes = bytes;
-	MemoryContextSwitchTo(old);
-	cache_bytes += bytes;
+	e->body = has_body && obj->body ? put_str(&pos, (const char *) obj->body, body_len) : NULL;
+	e->body_len = body_len;
+	Assert(pos <= e->blob + need);
+
+	/* what the allocator really spends: chunk headers and rounding */
+	e->bytes = GetMemoryChunkSpace(e->blob) + GetMemoryChunkSpace(e->hkey) +
+		sizeof(CacheEnt) + 16;
+	cache_bytes += e->bytes;
 	dlist_push_head(&lru, &e->lru);
 
 	/* evict the least recently used beyond the limit */
@@ -225,13 +217,14 @@ s3db_cache_put(S3dbConn *conn, const char *key, const s3s_object *obj, bool has_
 void
 s3db_cache_forget(S3dbConn *conn, const char *key)
 {
-	char		hkey[CACHE_KEYLEN];
+	char	   *hkey;
 	CacheEnt   *e;
 
 	if (cache == NULL)
 		return;
-	make_hkey(hkey, conn, key);
-	e = hash_search(cache, hkey, HASH_FIND, NULL);
+	hkey = make_hkey(conn, key);
+	e = s3db_strhash_lookup(cache, hkey, HASH_FIND, NULL, cache_cxt);
+	pfree(hkey);
 	if (e)
 		remove_entry(e);
 }

@@ -202,13 +202,19 @@ undo_inserts(S3dbConn *conn, List *inserts, List *written)
 	n = list_length(keys);
 	if (n == 0)
 		return;
-	undo = palloc0(sizeof(s3s_request) * n);
-	foreach(lc, keys)
-		s3s_request_init(&undo[i++], S3S_OP_DELETE, (char *) lfirst(lc));
+	/* a request is over a kilobyte: a chunk at a time */
+	undo = palloc0(sizeof(s3s_request) * Min(n, COMMIT_CHUNK));
+	lc = list_head(keys);
 	for (int off = 0; off < n; off += COMMIT_CHUNK)
-		s3s_execute(conn->store, undo + off, Min(COMMIT_CHUNK, n - off));
-	for (i = 0; i < n; i++)
-		s3s_request_reset(&undo[i]);
+	{
+		int			m = Min(COMMIT_CHUNK, n - off);
+
+		for (i = 0; i < m; i++, lc = lnext(keys, lc))
+			s3s_request_init(&undo[i], S3S_OP_DELETE, (char *) lfirst(lc));
+		s3s_execute(conn->store, undo, m);
+		for (i = 0; i < m; i++)
+			s3s_request_reset(&undo[i]);
+	}
 }
 
 /* The finals that create records. */
@@ -330,37 +336,41 @@ s3db_commit_apply(S3dbConn *conn, List *finals, List *truncs)
 	if (put_markers != NIL)
 	{
 		int			np = list_length(put_markers);
-		s3s_request *pr = palloc0(sizeof(s3s_request) * np);
-		s3s_meta   *pm = palloc0(sizeof(s3s_meta) * np);
-		int			i = 0;
+		ListCell   *next = list_head(put_markers);
+		char	   *vkey = "_v";
+		char	  **vvals = palloc(sizeof(char *) * COMMIT_CHUNK);
 
-		foreach(lc, put_markers)
+		for (int off = 0; off < np; off += COMMIT_CHUNK)
 		{
-			List	   *pair = (List *) lfirst(lc);
+			int			m = Min(COMMIT_CHUNK, np - off);
 
-			pm[i].n = pm[i].cap = 1;
-			pm[i].keys = palloc(sizeof(char *));
-			pm[i].values = palloc(sizeof(char *));
-			pm[i].keys[0] = "_v";
-			pm[i].values[0] = linitial(pair) ? (lsecond(pair) ? (char *) lsecond(pair) : "v1") : "v1";
-			s3s_request_init(&pr[i], S3S_OP_PUT, (char *) linitial(pair));
-			pr[i].meta = &pm[i];
-			i++;
-		}
-		s3db_execute(conn, pr, np);
-		for (i = 0; i < np; i++)
-			if (pr[i].err.code != S3S_OK)
+			for (int i = 0; i < m; i++, next = lnext(put_markers, next))
 			{
-				s3s_error	e = pr[i].err;
+				List	   *pair = (List *) lfirst(next);
 
-				for (int j = 0; j < np; j++)
-					s3s_request_reset(&pr[j]);
-				/* nothing of this commit stays behind: its new records' references go */
-				undo_inserts(conn, new_records(finals), NIL);
-				s3db_report(&e, "could not write a partition reference");
+				/* a reference's only metadata is the version of its record */
+				vvals[i] = lsecond(pair) ? (char *) lsecond(pair) : "v1";
+				mvs[i].n = mvs[i].cap = 1;
+				mvs[i].keys = &vkey;
+				mvs[i].values = &vvals[i];
+				s3s_request_init(&reqs[i], S3S_OP_PUT, (char *) linitial(pair));
+				reqs[i].meta = &mvs[i];
 			}
-		for (i = 0; i < np; i++)
-			s3s_request_reset(&pr[i]);
+			s3db_execute(conn, reqs, m);
+			for (int i = 0; i < m; i++)
+				if (reqs[i].err.code != S3S_OK)
+				{
+					s3s_error	e = reqs[i].err;
+
+					for (int j = 0; j < m; j++)
+						s3s_request_reset(&reqs[j]);
+					/* nothing of this commit stays behind: its new records' references go */
+					undo_inserts(conn, new_records(finals), NIL);
+					s3db_report(&e, "could not write a partition reference");
+				}
+			for (int i = 0; i < m; i++)
+				s3s_request_reset(&reqs[i]);
+		}
 	}
 
 	/*

@@ -143,7 +143,7 @@ listed_id(S3dbScanState *st, const char *key)
 	/* a record may be referenced under several prefixes: return it once */
 	if (st->part)
 	{
-		hash_search(st->listed, rest, HASH_ENTER, &found);
+		s3db_strhash_lookup(st->listed, rest, HASH_ENTER, &found, st->cxt);
 		if (found)
 			return NULL;
 	}
@@ -491,7 +491,7 @@ next_tail_ids(S3dbScanState *st)
 			S3dbPending *p = (S3dbPending *) lfirst(lc);
 
 			if (p->is_insert && p->op != PENDING_DELETE &&
-				hash_search(st->emitted, p->id, HASH_FIND, NULL) == NULL)
+				s3db_strhash_lookup(st->emitted, p->id, HASH_FIND, NULL, st->cxt) == NULL)
 				st->tail = lappend(st->tail, pstrdup(p->id));
 		}
 		MemoryContextSwitchTo(old);

@@ -21,6 +21,7 @@
 #include "commands/explain.h"
 #include "foreign/fdwapi.h"
 #include "nodes/pathnodes.h"
+#include "utils/hsearch.h"
 #include "utils/relcache.h"
 #include "utils/timestamp.h"
 
@@ -185,6 +186,12 @@ extern void s3dbExplainForeignModify(ModifyTableState *mtstate, ResultRelInfo *r
 extern void s3dbExecForeignTruncate(List *rels, DropBehavior behavior, bool restart_seqs);
 
 /* ---- cache.c ---- */
+/* strhash.c: dynahash tables keyed by strings; entries begin with char *key */
+extern HTAB *s3db_strhash_create(const char *name, Size entrysize, MemoryContext cxt);
+extern void *s3db_strhash_lookup(HTAB *h, const char *key, HASHACTION action, bool *found,
+								 MemoryContext keycxt);
+extern void s3db_strhash_remove(HTAB *h, void *entry);
+
 extern bool s3db_cache_get(S3dbConn *conn, const char *key, const char *etag, int64 size,
 						   int64 last_modified, bool need_body, s3s_object *out);
 extern void s3db_cache_put(S3dbConn *conn, const char *key, const s3s_object *obj,

@@ -189,16 +189,8 @@ s3dbBeginForeignScan(ForeignScanState *node, int eflags)
 			}
 	}
 	st->truncated = s3db_pending_truncated(st->serverid, st->userid, st->res->name);
-	{
-		HASHCTL		ctl;
-
-		memset(&ctl, 0, sizeof(ctl));
-		ctl.keysize = 1100;
-		ctl.entrysize = 1100;
-		ctl.hcxt = st->cxt;
-		st->emitted = hash_create("s3db_fdw emitted", 64, &ctl,
-								  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-	}
+	/* sets of record ids: entries are just the key */
+	st->emitted = s3db_strhash_create("s3db_fdw emitted", sizeof(char *), st->cxt);
 	/* a fetch by id must at least find out whether the record exists */
 	if (fsplan->fdw_exprs != NIL &&
 		(list_length(fsplan->fdw_private) <= 4 || list_nth(fsplan->fdw_private, 4) == NULL))
@@ -234,16 +226,7 @@ s3dbBeginForeignScan(ForeignScanState *node, int eflags)
 		st->nprefixes = 1;
 		free(dp);
 	}
-	{
-		HASHCTL		ctl;
-
-		memset(&ctl, 0, sizeof(ctl));
-		ctl.keysize = 1100;
-		ctl.entrysize = 1100;
-		ctl.hcxt = st->cxt;
-		st->listed = hash_create("s3db_fdw listed", 64, &ctl,
-								 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-	}
+	st->listed = s3db_strhash_create("s3db_fdw listed", sizeof(char *), st->cxt);
 
 	s3s_get_stats(st->conn->store, &st->stats_start);
 }
@@ -446,7 +429,11 @@ s3dbIterateForeignScan(ForeignScanState *node)
 				S3dbPending *p = (S3dbPending *) r->user;
 
 				if (!st->direct)
-					hash_search(st->emitted, st->batch_ids[i], HASH_ENTER, NULL);
+				{
+					bool		found;
+
+					s3db_strhash_lookup(st->emitted, st->batch_ids[i], HASH_ENTER, &found, st->cxt);
+				}
 				if (p->op == PENDING_DELETE)
 					continue;	/* deleted by this transaction */
 			}
@@ -502,13 +489,13 @@ s3dbReScanForeignScan(ForeignScanState *node)
 	{
 		HTAB	   *t = h == 0 ? st->emitted : st->listed;
 		HASH_SEQ_STATUS hs;
-		char	   *e;
+		char	  **e;
 
 		if (t == NULL)
 			continue;
 		hash_seq_init(&hs, t);
 		while ((e = hash_seq_search(&hs)) != NULL)
-			hash_search(t, e, HASH_REMOVE, NULL);
+			s3db_strhash_remove(t, e);
 	}
 	st->id_pos = 0;
 }

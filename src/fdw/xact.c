@@ -32,16 +32,22 @@
 
 #define KEYLEN 1600
 
+/*
+ * Both hash tables are keyed by "server/user/resource/id" strings held in
+ * transaction memory: the key field is a pointer (hashed and compared by
+ * what it points to), so an entry costs the length of its key, not the
+ * longest key possible.
+ */
 typedef struct LatestEnt
 {
-	char		key[KEYLEN];
+	char	   *key;
 	int			index;			/* in log */
 	int			first;			/* first write of this record in log */
 } LatestEnt;
 
 typedef struct SeenEnt
 {
-	char		key[KEYLEN];
+	char	   *key;
 	S3dbSeen	seen;
 } SeenEnt;
 
@@ -59,10 +65,20 @@ typedef struct XactState
 	HTAB	   *seen;
 	List	   *truncated;		/* "srv/user/resource" strings */
 	List	   *subs;			/* SubLevel *, innermost first */
-	size_t		mem_bytes;		/* payload bytes held in memory */
 	BufFile    *spill;			/* payloads beyond work_mem */
 	int			spill_end_file;	/* where the next payload goes */
 	off_t		spill_end_off;
+	List	   *names;			/* resource names and versions, one copy each */
+
+	/*
+	 * What stays for the whole transaction (the log entries, their ids,
+	 * keys and references, the index) is never freed one by one: a
+	 * generation context packs it without the power-of-two rounding of an
+	 * AllocSet.  Payloads are freed as they spill, so they live apart, in
+	 * an AllocSet that reuses their space.
+	 */
+	MemoryContext log_cxt;
+	MemoryContext payload_cxt;
 } XactState;
 
 static XactState *xs = NULL;
@@ -79,33 +95,55 @@ make_key(char *buf, Oid serverid, Oid userid, const char *resource, const char *
 				 errmsg("record id too long")));
 }
 
+static void *
+lookup(HTAB *h, const char *key, HASHACTION action, bool *found)
+{
+	return s3db_strhash_lookup(h, key, action, found, xs->log_cxt);
+}
+
 static XactState *
 state(bool create)
 {
 	if (xs == NULL && create)
 	{
 		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
-		HASHCTL		ctl;
 
 		xs = palloc0(sizeof(XactState));
-		memset(&ctl, 0, sizeof(ctl));
-		ctl.keysize = KEYLEN;
-		ctl.entrysize = sizeof(LatestEnt);
-		ctl.hcxt = TopTransactionContext;
-		xs->latest = hash_create("s3db_fdw pending", 64, &ctl,
-								 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-		ctl.entrysize = sizeof(SeenEnt);
-		xs->seen = hash_create("s3db_fdw seen", 64, &ctl,
-							   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+#if PG_VERSION_NUM >= 150000
+		xs->log_cxt = GenerationContextCreate(TopTransactionContext, "s3db_fdw pending writes",
+											  ALLOCSET_DEFAULT_SIZES);
+#else
+		xs->log_cxt = GenerationContextCreate(TopTransactionContext, "s3db_fdw pending writes",
+											  SLAB_LARGE_BLOCK_SIZE);
+#endif
+		xs->payload_cxt = AllocSetContextCreate(TopTransactionContext, "s3db_fdw pending payloads",
+												ALLOCSET_DEFAULT_SIZES);
+		xs->latest = s3db_strhash_create("s3db_fdw pending", sizeof(LatestEnt),
+										 TopTransactionContext);
+		xs->seen = s3db_strhash_create("s3db_fdw seen", sizeof(SeenEnt), TopTransactionContext);
 		MemoryContextSwitchTo(old);
 	}
 	return xs;
 }
 
+/* One shared copy of a resource name or version for all pending writes. */
 static char *
-tx_strdup(const char *s)
+tx_name(const char *s)
 {
-	return s ? MemoryContextStrdup(TopTransactionContext, s) : NULL;
+	ListCell   *lc;
+
+	if (s == NULL)
+		return NULL;
+	foreach(lc, xs->names)
+		if (strcmp((char *) lfirst(lc), s) == 0)
+			return (char *) lfirst(lc);
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+
+		xs->names = lappend(xs->names, pstrdup(s));
+		MemoryContextSwitchTo(old);
+	}
+	return (char *) llast(xs->names);
 }
 
 S3dbPending *
@@ -117,18 +155,8 @@ s3db_pending_lookup(Oid serverid, Oid userid, const char *resource, const char *
 	if (state(false) == NULL)
 		return NULL;
 	make_key(key, serverid, userid, resource, id);
-	e = hash_search(xs->latest, key, HASH_FIND, NULL);
+	e = lookup(xs->latest, key, HASH_FIND, NULL);
 	return e ? (S3dbPending *) list_nth(xs->log, e->index) : NULL;
-}
-
-static size_t
-payload_size(const S3dbPending *p)
-{
-	size_t		n = p->body_len + (p->content_type ? strlen(p->content_type) : 0) + 64;
-
-	for (int i = 0; i < p->nmeta; i++)
-		n += strlen(p->mkeys[i]) + strlen(p->mvals[i]) + 2;
-	return n;
 }
 
 static void
@@ -142,24 +170,21 @@ put_chunk(StringInfo buf, const char *data, size_t len)
 }
 
 /*
- * Beyond work_mem of payloads, a pending write's metadata and body go to a
- * temporary file (closed with the transaction) and only the small entry
- * stays in memory, so a large transaction does not grow memory without
- * bound.  Read back with s3db_pending_payload().
+ * Once the payloads in memory take work_mem (as the allocator counts: many
+ * small strings cost twice their length), a pending write's metadata and
+ * body go to a temporary file (closed with the transaction) and only the
+ * small entry stays in memory, so a large transaction does not grow memory
+ * without bound.  Read back with s3db_pending_payload().
  */
 static void
 maybe_spill(S3dbPending *c)
 {
-	size_t		size = payload_size(c);
 	StringInfoData buf;
 	int			fileno;
 	off_t		off;
 
-	if (xs->mem_bytes + size <= (size_t) work_mem * 1024)
-	{
-		xs->mem_bytes += size;
+	if (MemoryContextMemAllocated(xs->payload_cxt, false) <= (Size) work_mem * 1024)
 		return;
-	}
 	if (xs->spill == NULL)
 	{
 		ResourceOwner saved = CurrentResourceOwner;
@@ -301,12 +326,16 @@ s3db_pending_add(const S3dbPending *p)
 	ListCell   *lc;
 
 	state(true);
-	old = MemoryContextSwitchTo(TopTransactionContext);
+	old = MemoryContextSwitchTo(xs->log_cxt);
 	c = palloc(sizeof(S3dbPending));
 	*c = *p;
-	c->resource = pstrdup(p->resource);
+	c->resource = tx_name(p->resource);
 	c->id = pstrdup(p->id);
 	c->key = pstrdup(p->key);
+	c->markers = NIL;
+	foreach(lc, p->markers)
+		c->markers = lappend(c->markers, pstrdup((char *) lfirst(lc)));
+	MemoryContextSwitchTo(xs->payload_cxt);
 	c->mkeys = palloc(sizeof(char *) * Max(p->nmeta, 1));
 	c->mvals = palloc(sizeof(char *) * Max(p->nmeta, 1));
 	for (int i = 0; i < p->nmeta; i++)
@@ -320,17 +349,15 @@ s3db_pending_add(const S3dbPending *p)
 		memcpy(c->body, p->body, p->body_len);
 		c->body[p->body_len] = '\0';
 	}
-	c->content_type = tx_strdup(p->content_type);
-	c->version = tx_strdup(p->version);
+	c->content_type = p->content_type ? pstrdup(p->content_type) : NULL;
+	c->version = tx_name(p->version);
 	c->spilled = false;
 	maybe_spill(c);
-	c->markers = NIL;
-	foreach(lc, p->markers)
-		c->markers = lappend(c->markers, pstrdup((char *) lfirst(lc)));
 
+	MemoryContextSwitchTo(TopTransactionContext);
 	xs->log = lappend(xs->log, c);
 	make_key(key, p->serverid, p->userid, p->resource, p->id);
-	e = hash_search(xs->latest, key, HASH_ENTER, &found);
+	e = lookup(xs->latest, key, HASH_ENTER, &found);
 	if (!found)
 		e->first = list_length(xs->log) - 1;
 	else
@@ -358,7 +385,7 @@ s3db_pending_for_resource(Oid serverid, Oid userid, const char *resource)
 			strcmp(p->resource, resource) == 0)
 		{
 			make_key(key, serverid, userid, resource, p->id);
-			e = hash_search(xs->latest, key, HASH_FIND, NULL);
+			e = lookup(xs->latest, key, HASH_FIND, NULL);
 			if (e && e->first == i)
 				result = lappend(result, list_nth(xs->log, e->index));
 		}
@@ -393,7 +420,7 @@ rebuild_index(void)
 
 	hash_seq_init(&scan, xs->latest);
 	while ((e = hash_seq_search(&scan)) != NULL)
-		hash_search(xs->latest, e->key, HASH_REMOVE, NULL);
+		s3db_strhash_remove(xs->latest, e);
 	foreach(lc, xs->log)
 	{
 		S3dbPending *p = (S3dbPending *) lfirst(lc);
@@ -401,7 +428,7 @@ rebuild_index(void)
 		bool		found;
 
 		make_key(key, p->serverid, p->userid, p->resource, p->id);
-		e = hash_search(xs->latest, key, HASH_ENTER, &found);
+		e = lookup(xs->latest, key, HASH_ENTER, &found);
 		if (!found)
 			e->first = i;
 		e->index = i++;
@@ -455,7 +482,7 @@ s3db_seen_put(Oid serverid, Oid userid, const char *resource, const char *id,
 
 	state(true);
 	make_key(key, serverid, userid, resource, id);
-	e = hash_search(xs->seen, key, HASH_ENTER, &found);
+	e = lookup(xs->seen, key, HASH_ENTER, &found);
 	if (found)
 		return;					/* the first read is what the store held */
 	old = MemoryContextSwitchTo(TopTransactionContext);
@@ -499,7 +526,7 @@ s3db_seen_get(Oid serverid, Oid userid, const char *resource, const char *id)
 	if (state(false) == NULL)
 		return NULL;
 	make_key(key, serverid, userid, resource, id);
-	e = hash_search(xs->seen, key, HASH_FIND, NULL);
+	e = lookup(xs->seen, key, HASH_FIND, NULL);
 	return e ? &e->seen : NULL;
 }
 
@@ -580,7 +607,7 @@ apply_all(void)
 			if (p->serverid == serverid && p->userid == userid)
 			{
 				make_key(key, serverid, userid, p->resource, p->id);
-				e = hash_search(xs->latest, key, HASH_FIND, NULL);
+				e = lookup(xs->latest, key, HASH_FIND, NULL);
 				if (e && e->first == i)
 				{
 					S3dbFinal  *f = palloc0(sizeof(S3dbFinal));
