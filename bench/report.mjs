@@ -23,6 +23,11 @@ const FILE_TARGET = {
 const S3_TARGET = 0.8;
 // the s3db.js workload the SQL one is compared with, when it is another's
 const JS_SAME = { 'bulk insert (COPY)': 'bulk insert' };
+// the brief's UPDATE target is against s3db.js update(), whichever strategy
+// the SQL UPDATE runs with; the ratio column still compares each with the
+// s3db.js call of its name (replace() is a blind PUT, no read)
+const TARGET_BASE = { 'patch by id': 'update by id', 'replace by id': 'update by id' };
+const TARGET_NAME = { 'update by id': 'update()' };
 
 const fmtS = (s) => s == null ? '-' : s < 10 ? s.toFixed(3) : s.toFixed(1);
 const fmtRate = (rows, s) => s ? Math.round(rows / s).toLocaleString('en-US') : '-';
@@ -44,7 +49,12 @@ for (const backend of backends.split(',')) {
     let target = '-';
     if (backend === 'file' && FILE_TARGET[name] && ratio != null) {
       const t = FILE_TARGET[name];
-      target = `>= ${t}x: ${ratio >= t ? 'met' : 'NOT met'}`;
+      const base = TARGET_BASE[name];
+      const jb = base ? js[base] : j;
+      const r = jb && q.seconds ? jb.seconds / q.seconds : ratio;
+      target = base
+        ? `>= ${t}x ${TARGET_NAME[base]}: ${r >= t ? 'met' : 'NOT met'} (${r.toFixed(0)}x)`
+        : `>= ${t}x: ${r >= t ? 'met' : 'NOT met'}`;
     }
     if (backend === 's3' && raw && q.requests) {
       // the time the server needs for these requests at its raw rate
