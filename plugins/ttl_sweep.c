@@ -105,35 +105,24 @@ static List *
 list_all(Sweep *sw, const char *prefix, const char *delimiter, bool *ok)
 {
 	List	   *out = NIL;
-	char	   *token = NULL;
+	S3dbPager	pg;
+	const s3s_list *page;
 
-	*ok = true;
-	for (;;)
+	/* errors end the listing and are noted, not raised */
+	s3db_pager_start(&pg, sw->conn, prefix, delimiter, NULL);
+	while ((page = s3db_pager_next(&pg)) != NULL)
 	{
-		s3s_request r;
-
-		s3s_request_init(&r, S3S_OP_LIST, NULL);
-		r.prefix = prefix;
-		r.delimiter = delimiter;
-		r.continuation = token;
-		if (run1(sw, &r) != S3S_OK)
-		{
-			note_error(sw, &r.err, psprintf("could not list %s", prefix));
-			s3s_request_reset(&r);
-			*ok = false;
-			return out;
-		}
 		if (delimiter)
-			for (int i = 0; i < r.list.nprefixes; i++)
-				out = lappend(out, pstrdup(r.list.prefixes[i]));
+			for (int i = 0; i < page->nprefixes; i++)
+				out = lappend(out, pstrdup(page->prefixes[i]));
 		else
-			for (int i = 0; i < r.list.n; i++)
-				out = lappend(out, pstrdup(r.list.entries[i].key));
-		token = (r.list.truncated && r.list.next_token) ? pstrdup(r.list.next_token) : NULL;
-		s3s_request_reset(&r);
-		if (token == NULL)
-			return out;
+			for (int i = 0; i < page->n; i++)
+				out = lappend(out, pstrdup(page->entries[i].key));
 	}
+	*ok = pg.err.code == S3S_OK;
+	if (!*ok)
+		note_error(sw, &pg.err, psprintf("could not list %s", prefix));
+	return out;
 }
 
 /* PUT an encoded record and its partition references. */

@@ -99,7 +99,8 @@ s3db_acquire_sample_rows(Relation rel, int elevel, HeapTuple *rows, int targrows
 	char	  **sample = palloc(sizeof(char *) * Max(targrows, 1));
 	int			nsample = 0;
 	double		seen = 0;
-	char	   *token = NULL;
+	S3dbPager	pg;
+	const s3s_list *page;
 	char	   *prefix;
 	size_t		plen;
 	ReservoirStateData rstate;
@@ -127,24 +128,12 @@ s3db_acquire_sample_rows(Relation rel, int elevel, HeapTuple *rows, int targrows
 
 	/* list everything: the count, and a reservoir sample of ids */
 	reservoir_init_selection_state(&rstate, targrows);
-	for (;;)
+	s3db_pager_start(&pg, conn, prefix, NULL, psprintf("could not list resource \"%s\"", res->name));
+	while ((page = s3db_pager_next(&pg)) != NULL)
 	{
-		s3s_request r;
-
-		s3s_request_init(&r, S3S_OP_LIST, NULL);
-		r.prefix = prefix;
-		r.continuation = token;
-		s3db_execute(conn, &r, 1);
-		if (r.err.code != S3S_OK)
+		for (int i = 0; i < page->n; i++)
 		{
-			s3s_error	e = r.err;
-
-			s3s_request_reset(&r);
-			s3db_report(&e, psprintf("could not list resource \"%s\"", res->name));
-		}
-		for (int i = 0; i < r.list.n; i++)
-		{
-			const char *id = data_id(r.list.entries[i].key, prefix, plen);
+			const char *id = data_id(page->entries[i].key, prefix, plen);
 
 			if (id == NULL)
 				continue;
@@ -160,10 +149,6 @@ s3db_acquire_sample_rows(Relation rel, int elevel, HeapTuple *rows, int targrows
 			}
 			seen++;
 		}
-		token = (r.list.truncated && r.list.next_token) ? pstrdup(r.list.next_token) : NULL;
-		s3s_request_reset(&r);
-		if (token == NULL)
-			break;
 		vacuum_delay_point();
 	}
 

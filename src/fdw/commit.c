@@ -234,6 +234,41 @@ new_records(List *finals)
 	return out;
 }
 
+/* Delete every key under a prefix, a listing page at a time. */
+static void
+delete_prefix(S3dbConn *conn, const char *prefix, const char *what)
+{
+	S3dbPager	pg;
+	const s3s_list *page;
+
+	s3db_pager_start(&pg, conn, prefix, NULL, what);
+	while ((page = s3db_pager_next(&pg)) != NULL)
+	{
+		s3s_request d;
+		const char **keys;
+
+		if (page->n == 0)
+			continue;
+		keys = palloc(sizeof(char *) * page->n);
+		for (int i = 0; i < page->n; i++)
+			keys[i] = page->entries[i].key;
+		s3s_request_init(&d, S3S_OP_DELETE_MANY, NULL);
+		d.keys = keys;
+		d.nkeys = page->n;
+		s3db_execute(conn, &d, 1);
+		if (d.err.code != S3S_OK)
+		{
+			s3s_error	e = d.err;
+
+			s3s_request_reset(&d);
+			s3db_pager_end(&pg);
+			s3db_report(&e, what);
+		}
+		s3s_request_reset(&d);
+		pfree(keys);
+	}
+}
+
 /* Apply the pending writes of one connection. */
 void
 s3db_commit_apply(S3dbConn *conn, List *finals, List *truncs)
@@ -251,55 +286,11 @@ s3db_commit_apply(S3dbConn *conn, List *finals, List *truncs)
 	{
 		const char *resource = (const char *) lfirst(lc);
 
-		for (int pass = 0; pass < 2; pass++)
-		{
+		char	   *what = psprintf("could not truncate resource \"%s\"", resource);
+
 		/* records and their partition references; sequences stay */
-		char	   *prefix = psprintf(pass == 0 ? "resource=%s/data/" : "resource=%s/partition=",
-									  resource);
-		char	   *token = NULL;
-
-		for (;;)
-		{
-			s3s_request l;
-			s3s_request d;
-
-			s3s_request_init(&l, S3S_OP_LIST, NULL);
-			l.prefix = prefix;
-			l.continuation = token;
-			s3db_execute(conn, &l, 1);
-			if (l.err.code != S3S_OK)
-			{
-				s3s_error	e = l.err;
-
-				s3s_request_reset(&l);
-				s3db_report(&e, psprintf("could not truncate resource \"%s\"", resource));
-			}
-			if (l.list.n > 0)
-			{
-				const char **keys = palloc(sizeof(char *) * l.list.n);
-
-				for (int i = 0; i < l.list.n; i++)
-					keys[i] = l.list.entries[i].key;
-				s3s_request_init(&d, S3S_OP_DELETE_MANY, NULL);
-				d.keys = keys;
-				d.nkeys = l.list.n;
-				s3db_execute(conn, &d, 1);
-				if (d.err.code != S3S_OK)
-				{
-					s3s_error	e = d.err;
-
-					s3s_request_reset(&d);
-					s3s_request_reset(&l);
-					s3db_report(&e, psprintf("could not truncate resource \"%s\"", resource));
-				}
-				s3s_request_reset(&d);
-			}
-			token = (l.list.truncated && l.list.next_token) ? pstrdup(l.list.next_token) : NULL;
-			s3s_request_reset(&l);
-			if (token == NULL)
-				break;
-		}
-		}
+		delete_prefix(conn, psprintf("resource=%s/data/", resource), what);
+		delete_prefix(conn, psprintf("resource=%s/partition=", resource), what);
 	}
 
 	/*

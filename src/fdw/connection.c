@@ -328,6 +328,63 @@ s3db_execute(S3dbConn *conn, s3s_request *reqs, int n)
 	CHECK_FOR_INTERRUPTS();
 }
 
+void
+s3db_pager_start(S3dbPager *pg, S3dbConn *conn, const char *prefix, const char *delimiter,
+				 const char *what)
+{
+	memset(pg, 0, sizeof(*pg));
+	pg->conn = conn;
+	pg->prefix = prefix;
+	pg->delimiter = delimiter;
+	pg->what = what;
+	s3s_error_clear(&pg->err);
+}
+
+void
+s3db_pager_end(S3dbPager *pg)
+{
+	if (pg->have_req)
+		s3s_request_reset(&pg->req);
+	pg->have_req = false;
+	pg->done = true;
+}
+
+const s3s_list *
+s3db_pager_next(S3dbPager *pg)
+{
+	s3s_request *r = &pg->req;
+
+	if (pg->done)
+		return NULL;
+	if (pg->have_req)
+	{
+		/* the token of the page just consumed leads to the next one */
+		pg->token = r->list.truncated && r->list.next_token ? pstrdup(r->list.next_token) : NULL;
+		s3s_request_reset(r);
+		pg->have_req = false;
+		if (pg->token == NULL)
+		{
+			pg->done = true;
+			return NULL;
+		}
+	}
+	s3s_request_init(r, S3S_OP_LIST, NULL);
+	r->prefix = pg->prefix;
+	r->delimiter = pg->delimiter;
+	r->continuation = pg->token;
+	pg->have_req = true;
+	s3db_execute(pg->conn, r, 1);
+	if (r->err.code != S3S_OK)
+	{
+		pg->err = r->err;
+		s3db_pager_end(pg);
+		if (pg->what)
+			s3db_report(&pg->err, pg->what);
+		return NULL;
+	}
+	return &r->list;
+}
+
 /* ---------------------------------------------------------------------
  * Errors
  * ---------------------------------------------------------------------

@@ -59,7 +59,8 @@ s3db_list(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	S3dbConn   *conn = conn_for_server(NameStr(*PG_GETARG_NAME(0)));
 	char	   *prefix = PG_ARGISNULL(1) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(1));
-	char	   *token = NULL;
+	S3dbPager	pg;
+	const s3s_list *page;
 
 #if PG_VERSION_NUM >= 150000
 	InitMaterializedSRF(fcinfo, 0);
@@ -77,26 +78,14 @@ s3db_list(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(old);
 	}
 #endif
-	for (;;)
+	s3db_pager_start(&pg, conn, prefix, NULL, "could not list the store");
+	while ((page = s3db_pager_next(&pg)) != NULL)
 	{
-		s3s_request r;
-
-		s3s_request_init(&r, S3S_OP_LIST, NULL);
-		r.prefix = prefix;
-		r.continuation = token;
-		s3db_execute(conn, &r, 1);
-		if (r.err.code != S3S_OK)
-		{
-			s3s_error	e = r.err;
-
-			s3s_request_reset(&r);
-			s3db_report(&e, "could not list the store");
-		}
-		for (int i = 0; i < r.list.n; i++)
+		for (int i = 0; i < page->n; i++)
 		{
 			Datum		values[4];
 			bool		nulls[4] = {false, false, false, false};
-			s3s_list_entry *e = &r.list.entries[i];
+			const s3s_list_entry *e = &page->entries[i];
 
 			values[0] = CStringGetTextDatum(e->key);
 			values[1] = Int64GetDatum(e->size);
@@ -111,10 +100,6 @@ s3db_list(PG_FUNCTION_ARGS)
 				nulls[3] = true;
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
-		token = (r.list.truncated && r.list.next_token) ? pstrdup(r.list.next_token) : NULL;
-		s3s_request_reset(&r);
-		if (token == NULL)
-			break;
 	}
 	return (Datum) 0;
 }

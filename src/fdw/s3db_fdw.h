@@ -112,6 +112,36 @@ extern bool s3db_cancel_requested(void *arg);
 /* Run requests; raise an ERROR for failures other than the allowed codes. */
 extern void s3db_execute(S3dbConn *conn, s3s_request *reqs, int n);
 
+/*
+ * Paging through every key (or common prefix) under a prefix:
+ *
+ *		s3db_pager_start(&pg, conn, prefix, NULL, "could not list ...");
+ *		while ((page = s3db_pager_next(&pg)) != NULL)
+ *			... page->entries[0 .. page->n) ...
+ *
+ * A failed LIST is reported with the "what" text; with what = NULL it ends
+ * the paging instead, leaving the error in pg.err.  A page stays valid
+ * until the next call; s3db_pager_end() releases it when the caller stops
+ * early.
+ */
+typedef struct S3dbPager
+{
+	S3dbConn   *conn;
+	const char *prefix;
+	const char *delimiter;
+	const char *what;
+	s3s_request req;
+	bool		have_req;
+	bool		done;
+	char	   *token;
+	s3s_error	err;
+} S3dbPager;
+
+extern void s3db_pager_start(S3dbPager *pg, S3dbConn *conn, const char *prefix,
+							 const char *delimiter, const char *what);
+extern const s3s_list *s3db_pager_next(S3dbPager *pg);
+extern void s3db_pager_end(S3dbPager *pg);
+
 /* ---- convert.c ---- */
 
 typedef struct S3dbColumn
