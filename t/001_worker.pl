@@ -10,29 +10,12 @@ use File::Copy qw(move);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use S3dbFdwTest;
 use Time::HiRes qw(time usleep);
 
 my $LEASE_MS = 3000;
-
-# Poll until the query returns 't'; the seconds it took, or undef.
-sub wait_true
-{
-	my ($node, $sql, $timeout) = @_;
-	my $t0 = time;
-	while (time - $t0 < $timeout)
-	{
-		my $r = $node->safe_psql('postgres', $sql);
-		return time - $t0 if $r eq 't';
-		usleep(100_000);
-	}
-	return undef;
-}
-
-sub coord
-{
-	my ($node, $cols) = @_;
-	return $node->safe_psql('postgres', "SELECT $cols FROM s3db_coordinator()");
-}
 
 my $store = PostgreSQL::Test::Utils::tempdir();
 my $bucket = "$store/bucket";

@@ -12,19 +12,10 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use S3dbFdwTest;
 use Time::HiRes qw(time usleep);
-
-sub wait_true
-{
-	my ($node, $sql, $timeout) = @_;
-	my $t0 = time;
-	while (time - $t0 < $timeout)
-	{
-		return time - $t0 if $node->safe_psql('postgres', $sql) eq 't';
-		usleep(200_000);
-	}
-	return undef;
-}
 
 my $store = PostgreSQL::Test::Utils::tempdir();
 my $bucket = "$store/bucket";

@@ -16,6 +16,9 @@ use JSON::PP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use S3dbFdwTest;
 use Time::HiRes qw(time usleep);
 
 my $tmp = PostgreSQL::Test::Utils::tempdir();
@@ -60,18 +63,6 @@ sub received
 {
 	return () unless -f $log;
 	return map { decode_json($_) } grep { /\S/ } split /\n/, slurp_file($log);
-}
-
-sub wait_true
-{
-	my ($node, $sql, $timeout) = @_;
-	my $t0 = time;
-	while (time - $t0 < $timeout)
-	{
-		return 1 if $node->safe_psql('postgres', $sql) eq 't';
-		usleep(100_000);
-	}
-	return 0;
 }
 
 start_receiver();

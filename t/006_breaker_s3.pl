@@ -11,22 +11,13 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use S3dbFdwTest;
 use Time::HiRes qw(time usleep);
 
 my $LEASE_MS = 3000;
 my $src = $ENV{S3DB_FDW_SRC} or plan skip_all => 'S3DB_FDW_SRC (the source tree) is not set';
-
-sub wait_true
-{
-	my ($node, $sql, $timeout) = @_;
-	my $t0 = time;
-	while (time - $t0 < $timeout)
-	{
-		return time - $t0 if $node->safe_psql('postgres', $sql) eq 't';
-		usleep(100_000);
-	}
-	return undef;
-}
 
 # ---- the S3 test server ----
 my $s3dir = PostgreSQL::Test::Utils::tempdir();

@@ -51,3 +51,13 @@ pg_stop() {
   local dir=$1
   [ -d "$dir/data" ] && as_pg "$PGBIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
 }
+
+# TAP-style results for the suite scripts: ok DESC; not_ok DESC [DETAIL...];
+# check DESC [PROBLEM...] (ok when there is no problem); die REASON bails
+# out; each script ends with  echo "1..$n"; echo "$passed passed, $failed failed".
+n=0; passed=0; failed=0
+ok()     { n=$((n + 1)); passed=$((passed + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do printf '#   %s\n' "$l"; done; }
+check()  { local d=$1; shift; if [ -z "$*" ]; then ok "$d"; else not_ok "$d" "$@"; fi; }
+die()    { echo "Bail out! $*"; echo "$passed passed, $((failed + 1)) failed"; exit 1; }
+has()    { case "$1" in *"$2"*) return 0 ;; esac; return 1; }

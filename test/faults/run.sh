@@ -34,7 +34,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-die() { echo "Bail out! $*"; echo "0 passed, 1 failed"; exit 1; }
 
 # ---- servers -------------------------------------------------------------
 test/s3/start.sh "$WORK/s3" >/dev/null || die "could not start the S3 test server"
@@ -66,10 +65,6 @@ node test/fixtures/upload.mjs test/fixtures/store "${S3DB_TEST_S3_URL%/}/faults/
 # ---- helpers -------------------------------------------------------------
 TRANSCRIPT=$WORK/transcript.txt     # every psql output, for the leak check
 : >"$TRANSCRIPT"
-n=0; passed=0; failed=0
-ok()     { n=$((n + 1)); passed=$((passed + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do printf '#   %s\n' "$l"; done; }
-check()  { local d=$1; shift; if [ -z "$*" ]; then ok "$d"; else not_ok "$d" "$@"; fi; }
 
 ctl() { curl -s --max-time 5 "http://127.0.0.1:$CONTROL_PORT/$1"; }
 rule() {  # rule "action=A&count=N&method=RE&path=RE..." (values without '&')
@@ -102,7 +97,6 @@ sq() {
   ELAPSED=$(( $(now_ms) - t0 ))
   printf '%s\n' "$OUT" >>"$TRANSCRIPT"
 }
-has() { case "$1" in *"$2"*) return 0 ;; esac; return 1; }
 # problems: append a line to PROBLEMS
 PROBLEMS=()
 want() { if ! eval "$1"; then PROBLEMS+=("$2"); fi; }

@@ -29,12 +29,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-n=0; passed=0; failed=0
-ok()     { n=$((n + 1)); passed=$((passed + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do printf '#   %s\n' "$l"; done; }
-check()  { local d=$1; shift; if [ -z "$*" ]; then ok "$d"; else not_ok "$d" "$@"; fi; }
-die() { echo "Bail out! $*"; echo "$passed passed, $((failed + 1)) failed"; exit 1; }
-has() { case "$1" in *"$2"*) return 0 ;; esac; return 1; }
 sql() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$@" 2>&1; }
 
 # ---- a CA and a certificate for "localhost" ---------------------------------

@@ -24,27 +24,6 @@ J(const char *s)
 	return d;
 }
 
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE	   *f = fopen(path, "rb");
-	char	   *buf;
-	long		n;
-
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc(n + 1);
-	if (fread(buf, 1, n, f) != (size_t) n)
-		n = 0;
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t) n;
-	return buf;
-}
-
 static s3f_catalog *
 parse_j(const char *s, s3s_error *err)
 {
@@ -178,7 +157,7 @@ static void
 test_example(void)
 {
 	size_t		len;
-	char	   *text = slurp("data/catalog/example.json", &len);
+	char	   *text = unit_read_file("data/catalog/example.json", &len);
 	s3s_error	err;
 	s3f_catalog *c;
 	const s3f_resource *u,
@@ -451,7 +430,7 @@ test_hostile(void)
 	}
 
 	/* every prefix and a byte-flipped copy of the example: no crash, no leak */
-	text = slurp("data/catalog/example.json", &len);
+	text = unit_read_file("data/catalog/example.json", &len);
 	if (text)
 	{
 		for (i = 0; i < len; i += 7)

@@ -62,37 +62,11 @@ req_free(parsed_req *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static char *
-read_file(const char *path, size_t *lenp)
-{
-	FILE	   *f = fopen(path, "rb");
-	char	   *buf;
-	long		n;
-
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t) n + 1);
-	if (buf == NULL || fread(buf, 1, (size_t) n, f) != (size_t) n)
-	{
-		free(buf);
-		fclose(f);
-		return NULL;
-	}
-	buf[n] = '\0';
-	fclose(f);
-	if (lenp)
-		*lenp = (size_t) n;
-	return buf;
-}
-
 /* An expected-output file without its final line break. */
 static char *
 read_expected(const char *path)
 {
-	char	   *s = read_file(path, NULL);
+	char	   *s = unit_read_file(path, NULL);
 	size_t		n;
 
 	if (s == NULL)
@@ -289,7 +263,7 @@ run_suite2015(const char *dir, const char *name)
 	int			ncases = 0;
 
 	snprintf(path, sizeof(path), "%s/%s.req", dir, name);
-	req = read_file(path, NULL);
+	req = unit_read_file(path, NULL);
 	if (req != NULL)
 	{
 		parsed_req r;
@@ -409,11 +383,11 @@ run_suite_v4(const char *dir)
 			(len > 11 && strcmp(de->d_name + len - 11, "-normalized") == 0))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/request.txt", dir, de->d_name);
-		req = read_file(path, NULL);
+		req = unit_read_file(path, NULL);
 		if (req == NULL)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/context.json", dir, de->d_name);
-		ctx_text = read_file(path, NULL);
+		ctx_text = unit_read_file(path, NULL);
 		ctx = ctx_text ? json_tokener_parse(ctx_text) : NULL;
 		CHECK(ctx != NULL);
 		CHECK(parse_req(req, true, &r));
@@ -464,7 +438,7 @@ run_suite_v4(const char *dir)
 		snprintf(path, sizeof(path), "%s/%s/header-string-to-sign.txt", dir, de->d_name);
 		sts = read_expected(path);
 		snprintf(path, sizeof(path), "%s/%s/header-signed-request.txt", dir, de->d_name);
-		sreq = read_file(path, NULL);
+		sreq = unit_read_file(path, NULL);
 		if (sreq)
 		{
 			char	   *a = strstr(sreq, "\nAuthorization:");

@@ -26,28 +26,6 @@
 #include "store_util.h"
 #include "unit.h"
 
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE	   *f = fopen(path, "rb");
-	char	   *buf;
-	long		n;
-
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc(n + 1);
-	if (fread(buf, 1, n, f) != (size_t) n)
-		n = 0;
-	buf[n] = '\0';
-	fclose(f);
-	if (len)
-		*len = (size_t) n;
-	return buf;
-}
-
 static void
 spit(const char *path, const char *data)
 {
@@ -111,11 +89,11 @@ test_fs_layout(const char *dir)
 	s3s_meta_free(&m);
 
 	snprintf(path, sizeof(path), "%s/base/resource=users/data/id=alice", dir);
-	text = slurp(path, &len);
+	text = unit_read_file(path, &len);
 	CHECK(text != NULL && strcmp(text, body) == 0);
 	free(text);
 	snprintf(path, sizeof(path), "%s/base/resource=users/data/id=alice.meta.json", dir);
-	text = slurp(path, &len);
+	text = unit_read_file(path, &len);
 	CHECK(text != NULL);
 	doc = text ? json_tokener_parse(text) : NULL;
 	CHECK(doc != NULL && json_object_is_type(doc, json_type_object));
@@ -337,7 +315,7 @@ test_fs_hostile(const char *dir)
 	}
 	snprintf(path, sizeof(path), "%s/outside/secret", dir);
 	{
-		char	   *t = slurp(path, NULL);
+		char	   *t = unit_read_file(path, NULL);
 
 		CHECK(t != NULL && strcmp(t, "s") == 0);
 		free(t);

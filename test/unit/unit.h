@@ -44,6 +44,33 @@ unit_report(int ok, const char *file, int line, const char *what)
 	if (g_ != w_) printf("#   got:  %lld\n#   want: %lld\n", g_, w_); \
 } while (0)
 
+/* A whole file, NUL-terminated (malloc'd); NULL if unreadable.  lenp may be NULL. */
+static inline char *
+unit_read_file(const char *path, size_t *lenp)
+{
+	FILE	   *f = fopen(path, "rb");
+	char	   *buf;
+	long		n;
+
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = n >= 0 ? malloc((size_t) n + 1) : NULL;
+	if (buf == NULL || fread(buf, 1, (size_t) n, f) != (size_t) n)
+	{
+		free(buf);
+		fclose(f);
+		return NULL;
+	}
+	buf[n] = '\0';
+	fclose(f);
+	if (lenp)
+		*lenp = (size_t) n;
+	return buf;
+}
+
 static inline int
 unit_done(void)
 {
