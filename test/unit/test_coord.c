@@ -1,10 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * test_coord.c
- *		Tests of the coordinator core (src/coord): leader election with
- *		simulated clocks, takeover, fencing, resignation, the circuit
- *		breaker, metrics, the lock helper and the JSON shapes shared with
- *		s3db.js.
+ *		Tests of the coordinator protocol (src/coord): leader election with
+ *		simulated clocks, takeover, fencing, resignation, the lock helper and
+ *		the JSON shapes shared with s3db.js.  The circuit breaker, metrics
+ *		and configuration are in test_coord_breaker.c.
  *
  * The protocol suite runs on memory://, on file:// in a temporary
  * directory and, when S3DB_TEST_S3_URL is set, on that S3 store.  Each run
@@ -28,67 +28,11 @@
 
 #include "coord/coord.h"
 #include "store/store.h"
+#include "coord_util.h"
 #include "unit.h"
-
-#define LEASE 10000
-#define BEAT 2000
-#define JITTER 500
-
-static char run_id[32];
-static int	ns_counter;
 
 /* ticks of the long simulations; fewer on a real S3 server, where each costs */
 static int	sim_ticks = 120;
-
-static s3s_store *
-open_url(const char *url, int max_retries)
-{
-	s3s_config	cfg;
-	s3s_error	err;
-	s3s_store  *st;
-
-	s3s_config_init(&cfg);
-	cfg.url = url;
-	if (max_retries >= 0)
-		cfg.max_retries = max_retries;
-	cfg.connect_timeout_ms = 1000;
-	cfg.request_timeout_ms = 5000;
-	st = s3s_open(&cfg, &err);
-	if (st == NULL)
-		printf("# open %s failed: %s\n", url, err.message);
-	return st;
-}
-
-static const char *
-new_ns(void)
-{
-	static char ns[64];
-
-	snprintf(ns, sizeof(ns), "t%s-%d", run_id, ++ns_counter);
-	return ns;
-}
-
-static s3c_coord *
-make(s3s_store *st, const char *ns, const char *id)
-{
-	s3c_config	cfg;
-	s3s_error	err;
-	s3c_coord  *c;
-
-	s3c_config_init(&cfg);
-	cfg.ns = ns;
-	cfg.worker_id = id;
-	cfg.pod = "testpod";
-	cfg.lease_ms = LEASE;
-	cfg.heartbeat_ms = BEAT;
-	cfg.jitter_ms = JITTER;
-	cfg.breaker_failures = 3;
-	cfg.breaker_reset_ms = 20000;
-	c = s3c_coord_new(st, &cfg, &err);
-	if (c == NULL)
-		printf("# coord_new: %s\n", err.message);
-	return c;
-}
 
 static char *
 get_body(s3s_store *st, const char *key)
@@ -535,274 +479,6 @@ run_suite(const char *label, const char *url)
 }
 
 /* ---- circuit breaker ---- */
-
-static int64_t
-requests_sent(s3s_store *st)
-{
-	s3s_stats	s;
-	int64_t		n = 0;
-	int			i;
-
-	s3s_get_stats(st, &s);
-	for (i = 0; i <= S3S_OP_LIST; i++)
-		n += s.requests[i];
-	return n;
-}
-
-static void
-test_breaker_file(const char *dir)
-{
-	char		base[512];
-	char		moved[512];
-	char		url[600];
-	s3s_store  *st;
-	s3c_coord  *c;
-	s3c_status	s;
-	s3s_error	err;
-	s3c_metrics m;
-	int64_t		t = 1700000300000LL;
-	int64_t		before;
-	FILE	   *f;
-	int			i;
-
-	snprintf(base, sizeof(base), "%s/breaker", dir);
-	snprintf(moved, sizeof(moved), "%s/breaker.moved", dir);
-	snprintf(url, sizeof(url), "file://%s", base);
-	st = open_url(url, -1);
-	c = st ? make(st, new_ns(), "pg-b-1") : NULL;
-	CHECK(c != NULL);
-	if (c == NULL)
-		goto out;
-	CHECK_INTEQ(s3c_tick(c, t, &s, &err), S3S_OK);
-	CHECK(s.is_leader && s.breaker == S3C_BREAKER_CLOSED);
-
-	/* the store breaks: a plain file where its directory was */
-	CHECK(rename(base, moved) == 0);
-	f = fopen(base, "w");
-	CHECK(f != NULL);
-	if (f)
-		fclose(f);
-	for (i = 1; i <= 3; i++)
-	{
-		t += BEAT;
-		CHECK(s3c_tick(c, t, &s, &err) != S3S_OK);
-		CHECK(!s.skipped);
-	}
-	CHECK_INTEQ(s.breaker, S3C_BREAKER_OPEN);
-	CHECK(s.is_leader);			/* its lease has not ended yet */
-	/* open: ticks do no I/O */
-	before = requests_sent(st);
-	t += BEAT;
-	CHECK_INTEQ(s3c_tick(c, t, &s, &err), S3S_OK);
-	CHECK(s.skipped && s.breaker == S3C_BREAKER_OPEN);
-	CHECK_INTEQ(requests_sent(st), before);
-	/* the lease runs out while the breaker is open */
-	t += LEASE;
-	CHECK_INTEQ(s3c_tick(c, t, &s, &err), S3S_OK);
-	CHECK(s.skipped && !s.is_leader && s.demoted);
-	CHECK(!s3c_fence_ok(c, 1));
-	/* half-open probe that fails: open again */
-	t += 20000;
-	CHECK(s3c_tick(c, t, &s, &err) != S3S_OK);
-	CHECK_INTEQ(s.breaker, S3C_BREAKER_OPEN);
-	s3c_get_metrics(c, &m);
-	CHECK_INTEQ(m.breaker_trips, 2);
-
-	/* recovery: the next probe closes it and leadership comes back */
-	CHECK(unlink(base) == 0);
-	CHECK(rename(moved, base) == 0);
-	t += 1000;
-	CHECK_INTEQ(s3c_tick(c, t, &s, &err), S3S_OK);
-	CHECK(s.skipped);
-	t += 20000;
-	CHECK_INTEQ(s3c_tick(c, t, &s, &err), S3S_OK);
-	CHECK(!s.skipped && s.breaker == S3C_BREAKER_CLOSED);
-	CHECK(s.is_leader && s.epoch == 2);
-	s3c_get_metrics(c, &m);
-	CHECK_INTEQ(m.failures, 4);
-	CHECK_INTEQ(m.skipped, 3);
-out:
-	s3c_coord_free(c);
-	if (st)
-		s3s_close(st);
-}
-
-static int
-free_port(void)
-{
-	struct sockaddr_in sa;
-	socklen_t	len = sizeof(sa);
-	int			fd = socket(AF_INET, SOCK_STREAM, 0);
-	int			port = -1;
-
-	if (fd < 0)
-		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0 &&
-		getsockname(fd, (struct sockaddr *) &sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
-
-static void
-test_breaker_closed_port(void)
-{
-	char		url[128];
-	s3s_store  *st;
-	s3c_coord  *c;
-	s3c_status	s;
-	s3s_error	err;
-	int			port;
-	int			i;
-	s3s_code	code = S3S_OK;
-
-	/* a port nothing listens on (bound, then closed): refused at once */
-	port = free_port();
-	CHECK(port > 0);
-	snprintf(url, sizeof(url), "http://AK:SK@127.0.0.1:%d/bucket", port);
-	st = open_url(url, 0);
-	c = st ? make(st, new_ns(), "pg-b-2") : NULL;
-	CHECK(c != NULL);
-	if (c == NULL)
-		goto out;
-	for (i = 0; i < 3; i++)
-		code = s3c_tick(c, 1000 + i * BEAT, &s, &err);
-	CHECK(code == S3S_ERR_NETWORK || code == S3S_ERR_TIMEOUT);
-	CHECK(err.message[0] != '\0');
-	CHECK(!s.is_leader);
-	CHECK_INTEQ(s.breaker, S3C_BREAKER_OPEN);
-	CHECK_INTEQ(s3c_tick(c, 1000 + 3 * BEAT, &s, &err), S3S_OK);
-	CHECK(s.skipped);
-out:
-	s3c_coord_free(c);
-	if (st)
-		s3s_close(st);
-}
-
-/* ---- metrics: percentiles, latency ring, contention ---- */
-
-typedef struct fake_clock
-{
-	int64_t		now;
-	int64_t		step;
-	int			calls;
-} fake_clock;
-
-static int64_t
-fake_ms(void *arg)
-{
-	fake_clock *f = arg;
-
-	/* odd calls end a tick: the tick lasted "step" */
-	if (f->calls++ % 2 == 1)
-		f->now += f->step;
-	return f->now;
-}
-
-static void
-test_metrics(void)
-{
-	int64_t		v[100];
-	int			i;
-	s3s_store  *st;
-	s3c_config	cfg;
-	s3s_error	err;
-	s3c_coord  *c;
-	s3c_status	s;
-	s3c_metrics m;
-	fake_clock	fc = {0, 0, 0};
-	int			reports = 0;
-
-	for (i = 0; i < 100; i++)
-		v[i] = i + 1;
-	CHECK_INTEQ(s3c_percentile(v, 20, 50), 10);
-	CHECK_INTEQ(s3c_percentile(v, 20, 95), 19);
-	CHECK_INTEQ(s3c_percentile(v, 20, 99), 20);
-	CHECK_INTEQ(s3c_percentile(v, 100, 95), 95);
-	CHECK_INTEQ(s3c_percentile(v, 100, 99), 99);
-	CHECK_INTEQ(s3c_percentile(v, 100, 0), 1);
-	CHECK_INTEQ(s3c_percentile(v, 100, 100), 100);
-	CHECK_INTEQ(s3c_percentile(v, 1, 50), 1);
-	CHECK_INTEQ(s3c_percentile(v, 3, 50), 2);
-	CHECK_INTEQ(s3c_percentile(v, 10, 1), 1);
-
-	st = open_url("memory://coordmetrics", -1);
-	s3c_config_init(&cfg);
-	cfg.worker_id = "pg-m-1";
-	cfg.lease_ms = LEASE;
-	cfg.heartbeat_ms = BEAT;
-	cfg.jitter_ms = JITTER;
-	cfg.metrics_size = 10;
-	cfg.clock = fake_ms;
-	cfg.clock_arg = &fc;
-	c = st ? s3c_coord_new(st, &cfg, &err) : NULL;
-	CHECK(c != NULL);
-	if (c == NULL)
-		goto out;
-	/* durations 1..15 ms: the ring keeps the last 10 (6..15) */
-	for (i = 1; i <= 15; i++)
-	{
-		fc.step = i;
-		CHECK_INTEQ(s3c_tick(c, 1000 + i * BEAT, &s, &err), S3S_OK);
-	}
-	CHECK_INTEQ(s.duration_ms, 15);
-	s3c_get_metrics(c, &m);
-	CHECK_INTEQ(m.latency_count, 10);
-	CHECK_INTEQ(m.latency_min, 6);
-	CHECK_INTEQ(m.latency_max, 15);
-	CHECK(m.latency_avg > 10.49 && m.latency_avg < 10.51);
-	CHECK_INTEQ(m.latency_p50, 10);
-	CHECK_INTEQ(m.latency_p95, 15);
-	CHECK_INTEQ(m.latency_p99, 15);
-	CHECK_INTEQ(m.contention_events, 0);
-
-	/* slow ticks (5 x the interval): counted each time, reported rate-limited */
-	fc.step = 5 * BEAT;
-	for (i = 0; i < 10; i++)
-	{
-		CHECK_INTEQ(s3c_tick(c, 100000 + i * 5000, &s, &err), S3S_OK);
-		reports += s.contention;
-	}
-	s3c_get_metrics(c, &m);
-	CHECK_INTEQ(m.contention_events, 10);
-	CHECK_INTEQ(reports, 2);	/* at 100000 and 130000 */
-	CHECK(s3c_next_delay(c) >= BEAT && s3c_next_delay(c) <= BEAT + JITTER);
-out:
-	s3c_coord_free(c);
-	if (st)
-		s3s_close(st);
-}
-
-static void
-test_config(void)
-{
-	s3c_config	cfg;
-	s3s_error	err;
-	s3s_store  *st = open_url("memory://coordcfg", -1);
-	s3c_coord  *c;
-
-	s3c_config_init(&cfg);
-	CHECK(s3c_coord_new(st, &cfg, &err) == NULL);	/* no worker id */
-	cfg.worker_id = "a/b";
-	CHECK(s3c_coord_new(st, &cfg, &err) == NULL);
-	cfg.worker_id = "pg-1";
-	cfg.heartbeat_ms = cfg.lease_ms;
-	CHECK(s3c_coord_new(st, &cfg, &err) == NULL);
-	CHECK(strstr(err.message, "lease") != NULL);
-	s3c_config_init(&cfg);
-	cfg.worker_id = "pg-1";
-	c = s3c_coord_new(st, &cfg, &err);
-	CHECK(c != NULL);
-	if (c)
-		CHECK_STREQ(s3c_state_key(c), "plugin=coordinator/namespace=s3db_fdw/state.json");
-	s3c_coord_free(c);
-	CHECK_STREQ(s3c_breaker_name(S3C_BREAKER_HALF_OPEN), "half-open");
-	s3s_close(st);
-}
-
 int
 main(void)
 {
@@ -813,8 +489,6 @@ main(void)
 
 	snprintf(run_id, sizeof(run_id), "%x%lx", (unsigned) getpid(), (unsigned long) time(NULL) & 0xffff);
 
-	test_config();
-	test_metrics();
 	run_suite("memory", "memory://coordtest/pfx");
 	s3s_memory_reset_all();
 	CHECK(dir != NULL);
@@ -822,9 +496,7 @@ main(void)
 	{
 		snprintf(url, sizeof(url), "file://%s/suite", dir);
 		run_suite("file", url);
-		test_breaker_file(dir);
 	}
-	test_breaker_closed_port();
 	if (s3url != NULL && s3url[0] != '\0')
 	{
 		sim_ticks = 16;
