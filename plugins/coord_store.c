@@ -63,7 +63,7 @@ s3db_coord_resolve(const char *server_name, S3dbCoordTarget *out,
 	if (server == NULL)
 	{
 		snprintf(errbuf, errlen, "server \"%s\" does not exist in database \"%s\"",
-				 server_name, s3db_worker_database);
+				 server_name, s3db_worker_dbname());
 		return false;
 	}
 	fdw = GetForeignDataWrapper(server->fdwid);

@@ -26,6 +26,8 @@
 
 #define S3DB_WORKER_TYPE "s3db_fdw worker"
 #define S3DB_ERRMSG_MAX 512
+/* databases s3db_fdw.database may name, one worker each */
+#define S3DB_MAX_DATABASES 16
 
 /* settings (worker.c) */
 extern char *s3db_worker_database;
@@ -44,6 +46,8 @@ extern int	s3db_breaker_reset_ms;
 typedef struct S3dbWorkerShared
 {
 	LWLock	   *lock;
+	char		database[NAMEDATALEN];	/* the worker's, from s3db_fdw.database */
+	Oid			dboid;			/* set once the worker connected */
 	pid_t		pid;			/* 0 while no worker runs */
 	bool		enabled;		/* a coordinator is configured and ticking */
 	bool		have_status;	/* at least one tick since it was enabled */
@@ -57,7 +61,10 @@ typedef struct S3dbWorkerShared
 
 /* worker.c */
 extern void s3db_worker_init(void);
+/* This database's worker slot, or NULL (not preloaded, or no worker here). */
 extern S3dbWorkerShared *s3db_worker_shared(void);
+/* The database the running worker serves (in the worker). */
+extern const char *s3db_worker_dbname(void);
 extern PGDLLEXPORT void s3db_worker_main(Datum arg);
 
 /* Wall clock in epoch milliseconds, and back to a timestamptz. */

@@ -4,10 +4,12 @@
  *		The s3db_fdw background worker: settings, registration, shared
  *		memory, and the loop that drives the coordinator.
  *
- * When s3db_fdw is in shared_preload_libraries, one worker per cluster
- * connects to s3db_fdw.database and, while s3db_fdw.coordinator_server
- * names an s3db_fdw server there, takes part in the leader election of
- * src/coord on that server's store.  Each turn of the loop resolves the
+ * When s3db_fdw is in shared_preload_libraries, one worker per database
+ * named in s3db_fdw.database (a comma-separated list) connects to it and,
+ * while s3db_fdw.coordinator_server names an s3db_fdw server there, takes
+ * part in the leader election of src/coord on that server's store and
+ * runs that database's TTL and replication tasks.  Each worker has its own
+ * slot of shared memory; s3db_coordinator() reads the one of its database.  Each turn of the loop resolves the
  * server in a short transaction (reopening the store only when its
  * options changed), runs one tick outside any transaction, publishes what
  * the tick saw in shared memory for s3db_coordinator(), and sleeps on its
@@ -41,6 +43,7 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
+#include "utils/varlena.h"
 
 #include "s3db_worker.h"
 #include "tasks.h"
@@ -64,7 +67,16 @@ int			s3db_heartbeat_ms = 5000;
 int			s3db_breaker_failures = 5;
 int			s3db_breaker_reset_ms = 30000;
 
+/* the slots, one per configured database; shared is this worker's */
+typedef struct S3dbWorkerSlots
+{
+	int			n;
+	S3dbWorkerShared slot[S3DB_MAX_DATABASES];
+} S3dbWorkerSlots;
+
+static S3dbWorkerSlots *slots = NULL;
 static S3dbWorkerShared *shared = NULL;
+static char worker_dbname[NAMEDATALEN];
 
 #if PG_VERSION_NUM >= 150000
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
@@ -88,8 +100,9 @@ define_settings(void)
 		PGC_POSTMASTER : PGC_SIGHUP;
 
 	DefineCustomStringVariable("s3db_fdw.database",
-							   "Database the s3db_fdw background worker connects to.",
-							   "The coordinator server is looked up in this database.",
+							   "Databases the s3db_fdw background workers connect to, one worker each.",
+							   "A comma-separated list; each worker looks up the coordinator "
+							   "server and runs the plugin tasks of its database.",
 							   &s3db_worker_database, "postgres",
 							   startup, 0, NULL, NULL, NULL);
 	DefineCustomBoolVariable("s3db_fdw.worker_enabled",
@@ -129,7 +142,42 @@ define_settings(void)
 static Size
 shared_size(void)
 {
-	return MAXALIGN(sizeof(S3dbWorkerShared));
+	return MAXALIGN(sizeof(S3dbWorkerSlots));
+}
+
+/*
+ * The databases of s3db_fdw.database, without repeats, at most
+ * S3DB_MAX_DATABASES (more are refused at startup with a message).
+ */
+static List *
+configured_databases(void)
+{
+	char	   *raw = pstrdup(s3db_worker_database ? s3db_worker_database : "");
+	List	   *names = NIL;
+	List	   *out = NIL;
+	ListCell   *lc;
+
+	if (!SplitIdentifierString(raw, ',', &names))
+		ereport(FATAL,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid list syntax in parameter \"s3db_fdw.database\"")));
+	foreach(lc, names)
+	{
+		char	   *name = (char *) lfirst(lc);
+		bool		dup = false;
+		ListCell   *lo;
+
+		foreach(lo, out)
+			dup |= strcmp((char *) lfirst(lo), name) == 0;
+		if (!dup && name[0] != '\0')
+			out = lappend(out, pstrdup(name));
+	}
+	if (list_length(out) > S3DB_MAX_DATABASES)
+		ereport(FATAL,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("parameter \"s3db_fdw.database\" names %d databases", list_length(out)),
+				 errdetail("At most %d databases can have an s3db_fdw worker.", S3DB_MAX_DATABASES)));
+	return out;
 }
 
 #if PG_VERSION_NUM >= 150000
@@ -139,7 +187,7 @@ worker_shmem_request(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(shared_size());
-	RequestNamedLWLockTranche("s3db_fdw", 1);
+	RequestNamedLWLockTranche("s3db_fdw", S3DB_MAX_DATABASES);
 }
 #endif
 
@@ -152,17 +200,24 @@ worker_shmem_startup(void)
 		prev_shmem_startup_hook();
 
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	shared = ShmemInitStruct("s3db_fdw worker", shared_size(), &found);
+	slots = ShmemInitStruct("s3db_fdw workers", shared_size(), &found);
 	if (!found)
 	{
-		memset(shared, 0, shared_size());
-		shared->lock = &(GetNamedLWLockTranche("s3db_fdw"))->lock;
+		LWLockPadded *locks = GetNamedLWLockTranche("s3db_fdw");
+		List	   *dbs = configured_databases();
+		ListCell   *lc;
+
+		memset(slots, 0, shared_size());
+		for (int i = 0; i < S3DB_MAX_DATABASES; i++)
+			slots->slot[i].lock = &locks[i].lock;
+		foreach(lc, dbs)
+			strlcpy(slots->slot[slots->n++].database, (char *) lfirst(lc), NAMEDATALEN);
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
 
 static void
-register_worker(void)
+register_worker(int index, const char *database)
 {
 	BackgroundWorker worker;
 
@@ -172,9 +227,10 @@ register_worker(void)
 	worker.bgw_restart_time = WORKER_RESTART_S;
 	strlcpy(worker.bgw_library_name, "s3db_fdw", BGW_MAXLEN);
 	strlcpy(worker.bgw_function_name, "s3db_worker_main", BGW_MAXLEN);
-	strlcpy(worker.bgw_name, S3DB_WORKER_TYPE, BGW_MAXLEN);
 	strlcpy(worker.bgw_type, S3DB_WORKER_TYPE, BGW_MAXLEN);
-	worker.bgw_main_arg = (Datum) 0;
+	snprintf(worker.bgw_name, BGW_MAXLEN, "%s for database %s", S3DB_WORKER_TYPE, database);
+	worker.bgw_main_arg = Int32GetDatum(index);
+	strlcpy(worker.bgw_extra, database, BGW_EXTRALEN);
 	worker.bgw_notify_pid = 0;
 	RegisterBackgroundWorker(&worker);
 }
@@ -196,20 +252,45 @@ s3db_worker_init(void)
 	shmem_request_hook = worker_shmem_request;
 #else
 	RequestAddinShmemSpace(shared_size());
-	RequestNamedLWLockTranche("s3db_fdw", 1);
+	RequestNamedLWLockTranche("s3db_fdw", S3DB_MAX_DATABASES);
 #endif
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = worker_shmem_startup;
 
 	if (s3db_worker_enabled)
-		register_worker();
+	{
+		int			i = 0;
+		ListCell   *lc;
+
+		foreach(lc, configured_databases())
+			register_worker(i++, (const char *) lfirst(lc));
+	}
 }
 
-/* NULL unless the module was preloaded */
 S3dbWorkerShared *
 s3db_worker_shared(void)
 {
-	return shared;
+	if (shared != NULL)
+		return shared;			/* in a worker */
+	if (slots == NULL || !OidIsValid(MyDatabaseId))
+		return NULL;
+	for (int i = 0; i < slots->n; i++)
+	{
+		Oid			db;
+
+		LWLockAcquire(slots->slot[i].lock, LW_SHARED);
+		db = slots->slot[i].dboid;
+		LWLockRelease(slots->slot[i].lock);
+		if (db == MyDatabaseId)
+			return &slots->slot[i];
+	}
+	return NULL;
+}
+
+const char *
+s3db_worker_dbname(void)
+{
+	return worker_dbname;
 }
 
 int64
@@ -599,7 +680,12 @@ s3db_worker_main(Datum arg)
 	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
 	BackgroundWorkerUnblockSignals();
 
-	BackgroundWorkerInitializeConnection(s3db_worker_database, NULL, 0);
+	strlcpy(worker_dbname, MyBgworkerEntry->bgw_extra, sizeof(worker_dbname));
+	shared = &slots->slot[DatumGetInt32(arg)];
+	BackgroundWorkerInitializeConnection(worker_dbname, NULL, 0);
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	shared->dboid = MyDatabaseId;
+	LWLockRelease(shared->lock);
 	pgstat_report_appname(S3DB_WORKER_TYPE);
 	worker_cxt = AllocSetContextCreate(TopMemoryContext, "s3db_fdw worker",
 									   ALLOCSET_DEFAULT_SIZES);
@@ -615,7 +701,7 @@ s3db_worker_main(Datum arg)
 	before_shmem_exit(worker_exit, (Datum) 0);
 	publish();
 	ereport(LOG, (errmsg("s3db_fdw worker %s started in database \"%s\"",
-						 worker_id, s3db_worker_database)));
+						 worker_id, worker_dbname)));
 
 	while (!ShutdownRequestPending)
 	{
