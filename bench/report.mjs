@@ -34,7 +34,8 @@ const fmtRate = (rows, s) => s ? Math.round(rows / s).toLocaleString('en-US') : 
 const fmtReq = (r) => {
   if (!r) return '-';
   const order = ['LIST', 'HEAD', 'GET', 'PUT', 'DELETE', 'POST'];
-  const parts = order.filter((k) => r[k]).map((k) => `${r[k]} ${k}`);
+  const parts = order.filter((k) => r[k]).map((k) =>
+    k === 'POST' && r.DELKEYS ? `${r[k]} POST (${r.DELKEYS} keys deleted)` : `${r[k]} ${k}`);
   return parts.length ? parts.join(', ') : '0';
 };
 
@@ -59,7 +60,11 @@ for (const backend of backends.split(',')) {
     if (backend === 's3' && raw && q.requests) {
       // the time the server needs for these requests at its raw rate
       let ideal = 0;
-      for (const [k, c] of Object.entries(q.requests)) if (raw[k]) ideal += c / raw[k];
+      // a multi-object delete costs the server one delete per key
+      for (const [k, c] of Object.entries(q.requests)) {
+        const rate = raw[k === 'DELKEYS' ? 'DELETE' : k];
+        if (rate && k !== 'POST') ideal += c / rate;
+      }
       const share = ideal / q.seconds;
       target = `${(share * 100).toFixed(0)}% of raw (>= ${S3_TARGET * 100}%: ${share >= S3_TARGET ? 'met' : 'NOT met'})`;
     }

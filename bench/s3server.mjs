@@ -19,7 +19,10 @@ const [dir, portFile] = process.argv.slice(2);
 if (!dir || !portFile) { console.error('usage: s3server.mjs DATA_DIR PORT_FILE'); process.exit(2); }
 mkdirSync(dir, { recursive: true });
 
-const zero = () => ({ LIST: 0, HEAD: 0, GET: 0, PUT: 0, DELETE: 0, POST: 0 });
+// DELKEYS: keys removed by multi-object deletes (POST ?delete), counted from
+// the <Deleted> entries of the reply, so that a DeleteObjects of N keys is
+// priced like N deletes
+const zero = () => ({ LIST: 0, HEAD: 0, GET: 0, PUT: 0, DELETE: 0, POST: 0, DELKEYS: 0 });
 let counts = zero();
 
 const server = new S3rver({
@@ -34,7 +37,10 @@ server.middleware.unshift(async (ctx, next) => {
   const isBucket = /^\/[^/]+\/?$/.test(ctx.path);
   const kind = m === 'GET' && isBucket ? 'LIST' : m;
   counts[kind] = (counts[kind] || 0) + 1;
-  return next();
+  await next();
+  if (m === 'POST' && 'delete' in ctx.query && ctx.body != null) {
+    counts.DELKEYS += (String(ctx.body).match(/<Deleted>/g) || []).length;
+  }
 });
 const addr = await server.run();
 writeFileSync(portFile, String(addr.port));
