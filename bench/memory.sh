@@ -9,6 +9,8 @@
 # opened the same foreign table:
 #   insert   one transaction inserting the records (pending writes spill to a
 #            temporary file beyond work_mem)
+#   update   one UPDATE of a column of every record (what its scan read
+#            spills too)
 #   scan     SELECT of every column of every record, decoded and discarded
 #   cached   the same scan twice in one backend with a 64 MB object cache
 #            (cache_size): the cache may fill up to its limit, no further
@@ -90,6 +92,8 @@ SQL
   for n in "$SMALL" "$LARGE"; do
     log "$B: insert up to $n records"
     R[$B,insert,$n]=$(peak "BEGIN; INSERT INTO people_$B $(gen "$from" "$n"); COMMIT;")
+    log "$B: update of $n records"
+    R[$B,update,$n]=$(peak "UPDATE people_$B SET score = score + 1")
     log "$B: scans of $n records"
     R[$B,scan,$n]=$(peak "$SCAN people_$B")
     R[$B,cached,$n]=$(peak "$SCAN cached_$B; $SCAN cached_$B")
@@ -103,7 +107,7 @@ echo
 echo "| backend | step | idle backend | at $SMALL | at $LARGE | growth |"
 echo "|---|---|---|---|---|---|"
 for B in ${BACKENDS//,/ }; do
-  for s in insert scan cached; do
+  for s in insert update scan cached; do
     a=${R[$B,$s,$SMALL]} b=${R[$B,$s,$LARGE]}
     awk -v b="$B" -v s="$s" -v i="${R[$B,idle]}" -v x="$a" -v y="$b" 'BEGIN {
       printf "| %s | %s | %.1f MB | %.1f MB | %.1f MB | %+.1f MB |\n", b, s, i / 1024, x / 1024, y / 1024, (y - x) / 1024 }'

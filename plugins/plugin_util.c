@@ -131,7 +131,7 @@ note_stale(Oid serverid, Oid userid, const char *resource, const char *id, List 
 {
 	S3dbSeen	seen;
 
-	if (stale == NIL || s3db_seen_get(serverid, userid, resource, id) != NULL)
+	if (stale == NIL || s3db_seen_exists(serverid, userid, resource, id))
 		return;
 	memset(&seen, 0, sizeof(seen));
 	seen.etag = "";
@@ -196,7 +196,7 @@ s3db_queue_delete(Oid serverid, Oid userid, const char *resource, const char *id
 				  List *stale_markers)
 {
 	S3dbPending p;
-	S3dbPending *prev = s3db_pending_lookup(serverid, userid, resource, id);
+	bool		was_insert = false;
 	char	   *k = s3f_key_data(resource, id);
 
 	memset(&p, 0, sizeof(p));
@@ -207,7 +207,8 @@ s3db_queue_delete(Oid serverid, Oid userid, const char *resource, const char *id
 	p.id = (char *) id;
 	p.key = pstrdup(k);
 	free(k);
-	p.is_insert = prev != NULL && prev->is_insert;
+	(void) s3db_pending_state(serverid, userid, resource, id, NULL, &was_insert);
+	p.is_insert = was_insert;
 	note_stale(serverid, userid, resource, id, stale_markers);
 	s3db_pending_add(&p);
 }

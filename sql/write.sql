@@ -168,6 +168,43 @@ RESET work_mem;
 SELECT count(*), sum(qty), min(name) FROM items WHERE city = 'Bulk';
 SELECT count(*) FROM store WHERE key LIKE '%address.city=Bulk/%';
 
+-- updates, partition moves, deletes, savepoints rolled back (one over an
+-- insert of an id that exists), all beyond work_mem: the same statements on a
+-- local table give the same rows, inside the transaction and after COMMIT
+CREATE TEMP TABLE mirror AS SELECT id, qty, city FROM items WHERE city = 'Bulk';
+SET work_mem = '64kB';
+BEGIN;
+UPDATE items SET qty = qty + 1000, city = 'Moved' WHERE city = 'Bulk' AND qty % 3 = 0;
+UPDATE mirror SET qty = qty + 1000, city = 'Moved' WHERE city = 'Bulk' AND qty % 3 = 0;
+DELETE FROM items WHERE city = 'Bulk' AND qty % 5 = 0;
+DELETE FROM mirror WHERE city = 'Bulk' AND qty % 5 = 0;
+SAVEPOINT s;
+DELETE FROM items WHERE city = 'Bulk';
+UPDATE items SET qty = 0 WHERE city = 'Moved';
+ROLLBACK TO s;
+SAVEPOINT d;
+INSERT INTO items (id, name, qty, city) VALUES ('bulk1', 'a duplicate', 0, 'Bulk');
+ROLLBACK TO d;
+INSERT INTO items (id, name, qty, city) VALUES ('bulk601', 'one more', 601, 'Bulk');
+INSERT INTO mirror VALUES ('bulk601', 601, 'Bulk');
+SELECT count(*) AS differences FROM (
+  (SELECT id, qty, city FROM items WHERE city IN ('Bulk', 'Moved') EXCEPT ALL SELECT * FROM mirror)
+  UNION ALL
+  (SELECT * FROM mirror EXCEPT ALL SELECT id, qty, city FROM items WHERE city IN ('Bulk', 'Moved'))) d;
+SELECT city, count(*) FROM items WHERE city IN ('Bulk', 'Moved') GROUP BY city ORDER BY city;
+COMMIT;
+RESET work_mem;
+SELECT count(*) AS differences FROM (
+  (SELECT id, qty, city FROM items WHERE city IN ('Bulk', 'Moved') EXCEPT ALL SELECT * FROM mirror)
+  UNION ALL
+  (SELECT * FROM mirror EXCEPT ALL SELECT id, qty, city FROM items WHERE city IN ('Bulk', 'Moved'))) d;
+-- partition queries find exactly the records, and no reference is left in the old partition
+SELECT (SELECT count(*) FROM items WHERE city = 'Moved') AS moved,
+       (SELECT count(*) FROM store WHERE key LIKE '%address.city=Moved/%') AS moved_refs,
+       (SELECT count(*) FROM items WHERE city = 'Bulk') AS bulk,
+       (SELECT count(*) FROM store WHERE key LIKE '%address.city=Bulk/%') AS bulk_refs;
+DROP TABLE mirror;
+
 -- timestamps: true: createdAt and updatedAt as s3db.js's insert() and
 -- update() write them, unless the statement gives them
 CREATE FOREIGN TABLE stamped (id text, name text, "createdAt" timestamptz, "updatedAt" timestamptz)

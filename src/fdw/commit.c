@@ -20,6 +20,11 @@
  * a record is either in its old state or in its new one, with its
  * references; an error aborts the transaction.
  *
+ * Every phase is a pass over the records a chunk at a time (xact.c reads
+ * each chunk back, from memory or from its temporary file, into a context
+ * reset for the next), so a commit's memory does not grow with the number
+ * of records it writes.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -84,7 +89,7 @@ init_write(s3s_request *r, const S3dbFinal *f, s3s_meta *mv)
 		r->body_len = pl.body_len;
 		r->content_type = pl.content_type;
 	}
-	if (f->first->is_insert)
+	if (f->is_insert)
 		r->if_none_match = true;
 	else if (f->seen && f->seen->etag && f->seen->etag[0])
 		r->if_match = f->seen->etag;
@@ -177,63 +182,6 @@ own_change(S3dbConn *conn, const S3dbFinal *f, const s3s_request *r)
 	return code == S3S_ERR_PRECONDITION && own_write(conn, f);
 }
 
-/*
- * A new record could not be written: take back the records this commit
- * created and the partition references of every new record.
- */
-static void
-undo_inserts(S3dbConn *conn, List *inserts, List *written)
-{
-	List	   *keys = NIL;
-	ListCell   *lc;
-	int			n;
-	s3s_request *undo;
-	int			i = 0;
-
-	foreach(lc, written)
-		keys = lappend(keys, ((S3dbFinal *) lfirst(lc))->last->key);
-	foreach(lc, inserts)
-	{
-		ListCell   *lm;
-
-		foreach(lm, ((S3dbFinal *) lfirst(lc))->last->markers)
-			keys = lappend(keys, lfirst(lm));
-	}
-	n = list_length(keys);
-	if (n == 0)
-		return;
-	/* a request is over a kilobyte: a chunk at a time */
-	undo = palloc0(sizeof(s3s_request) * Min(n, COMMIT_CHUNK));
-	lc = list_head(keys);
-	for (int off = 0; off < n; off += COMMIT_CHUNK)
-	{
-		int			m = Min(COMMIT_CHUNK, n - off);
-
-		for (i = 0; i < m; i++, lc = lnext(keys, lc))
-			s3s_request_init(&undo[i], S3S_OP_DELETE, (char *) lfirst(lc));
-		s3s_execute(conn->store, undo, m);
-		for (i = 0; i < m; i++)
-			s3s_request_reset(&undo[i]);
-	}
-}
-
-/* The finals that create records. */
-static List *
-new_records(List *finals)
-{
-	List	   *out = NIL;
-	ListCell   *lc;
-
-	foreach(lc, finals)
-	{
-		S3dbFinal  *f = (S3dbFinal *) lfirst(lc);
-
-		if (f->first->is_insert && f->last->op != PENDING_DELETE)
-			out = lappend(out, f);
-	}
-	return out;
-}
-
 /* Delete every key under a prefix, a listing page at a time. */
 static void
 delete_prefix(S3dbConn *conn, const char *prefix, const char *what)
@@ -269,226 +217,358 @@ delete_prefix(S3dbConn *conn, const char *prefix, const char *what)
 	}
 }
 
-/* Apply the pending writes of one connection. */
-void
-s3db_commit_apply(S3dbConn *conn, List *finals, List *truncs)
+/* One connection's commit: its request buffers and the chunk being applied. */
+typedef struct Commit
 {
-	s3s_request *reqs = palloc0(sizeof(s3s_request) * COMMIT_CHUNK);
-	s3s_meta   *mvs = palloc0(sizeof(s3s_meta) * COMMIT_CHUNK);
-	S3dbFinal **fs = palloc(sizeof(S3dbFinal *) * COMMIT_CHUNK);
-	int			nr;
+	S3dbConn   *conn;
+	Oid			serverid;
+	Oid			userid;
+	MemoryContext chunk_cxt;	/* the finals of one chunk; reset per chunk */
+	S3dbFinal  *finals;			/* COMMIT_CHUNK of them */
+	s3s_request *reqs;			/* COMMIT_CHUNK requests */
+	s3s_meta   *mvs;
+	char	  **vvals;			/* "_v" values of reference PUTs */
+	int			nreq;
+} Commit;
+
+/* The next chunk of finals (the previous chunk's memory is released). */
+static int
+next_chunk(Commit *c, S3dbFinalScan *fs)
+{
+	MemoryContextReset(c->chunk_cxt);
+	return s3db_finals_next(fs, c->finals, COMMIT_CHUNK, c->chunk_cxt);
+}
+
+static void
+reset_reqs(Commit *c)
+{
+	for (int i = 0; i < c->nreq; i++)
+		s3s_request_reset(&c->reqs[i]);
+	c->nreq = 0;
+}
+
+/* Send the queued requests; the index of the first that failed, or -1. */
+static int
+flush(Commit *c)
+{
+	int			bad = -1;
+
+	if (c->nreq == 0)
+		return -1;
+	s3db_execute(c->conn, c->reqs, c->nreq);
+	for (int i = 0; i < c->nreq && bad < 0; i++)
+		if (c->reqs[i].err.code != S3S_OK)
+			bad = i;
+	return bad;
+}
+
+/* Delete keys (best effort: this is the way back from an error already raised). */
+static void
+queue_undo(Commit *c, const char *key)
+{
+	if (c->nreq == COMMIT_CHUNK)
+	{
+		(void) flush(c);
+		reset_reqs(c);
+	}
+	s3s_request_init(&c->reqs[c->nreq++], S3S_OP_DELETE, key);
+}
+
+/*
+ * A new record could not be written: take back the records this commit
+ * created (those of the chunks before the failing one, and the ones of the
+ * failing chunk in written) and the partition references of every new
+ * record.  Reads the finals again from the start.
+ */
+static void
+undo_inserts(Commit *c, int failed_chunk, List *written)
+{
+	S3dbFinalScan fs;
+	int			n;
+	int			chunk = 0;
 	ListCell   *lc;
-	List	   *put_markers = NIL;
-	List	   *del_markers = NIL;
+
+	reset_reqs(c);
+	foreach(lc, written)
+		queue_undo(c, (const char *) lfirst(lc));
+	(void) flush(c);
+	reset_reqs(c);
+	s3db_finals_begin(&fs, c->serverid, c->userid);
+	while ((n = next_chunk(c, &fs)) > 0)
+	{
+		for (int i = 0; i < n; i++)
+		{
+			S3dbFinal  *f = &c->finals[i];
+
+			if (!f->is_insert || f->last->op == PENDING_DELETE)
+				continue;
+			if (chunk < failed_chunk)
+				queue_undo(c, f->last->key);
+			foreach(lc, f->last->markers)
+				queue_undo(c, (const char *) lfirst(lc));
+		}
+		(void) flush(c);		/* before the chunk's memory goes */
+		reset_reqs(c);
+		chunk++;
+	}
+}
+
+/* Phase 1 failed: take back the references of the new records, then raise. */
+static void
+references_failed(Commit *c, int bad) pg_attribute_noreturn();
+
+static void
+references_failed(Commit *c, int bad)
+{
+	s3s_error	e = c->reqs[bad].err;
+
+	/* nothing of this commit stays behind: its new records' references go */
+	undo_inserts(c, 0, NIL);
+	s3db_report(&e, "could not write a partition reference");
+}
+
+/*
+ * Phase 1: the partition references of the new states, before the records:
+ * a reader skips a reference whose record is missing or does not match,
+ * but a record without its reference would be invisible to partition
+ * queries.  A reference the record already had stays as it is.
+ */
+static void
+put_references(Commit *c)
+{
+	S3dbFinalScan fs;
+	int			n;
+	int			bad;
+	char	   *vkey = "_v";
+
+	s3db_finals_begin(&fs, c->serverid, c->userid);
+	while ((n = next_chunk(c, &fs)) > 0)
+	{
+		for (int i = 0; i < n; i++)
+		{
+			S3dbFinal  *f = &c->finals[i];
+			ListCell   *lc;
+
+			if (f->last->op == PENDING_DELETE)
+				continue;
+			foreach(lc, f->last->markers)
+			{
+				const char *key = (const char *) lfirst(lc);
+				int			k;
+
+				if (f->seen && str_member(f->seen->markers, key))
+					continue;
+				if (c->nreq == COMMIT_CHUNK)
+				{
+					if ((bad = flush(c)) >= 0)
+						references_failed(c, bad);
+					reset_reqs(c);
+				}
+				/* a reference's only metadata is the version of its record */
+				k = c->nreq++;
+				c->vvals[k] = f->last->version ? f->last->version : "v1";
+				c->mvs[k].n = c->mvs[k].cap = 1;
+				c->mvs[k].keys = &vkey;
+				c->mvs[k].values = &c->vvals[k];
+				s3s_request_init(&c->reqs[k], S3S_OP_PUT, key);
+				c->reqs[k].meta = &c->mvs[k];
+			}
+		}
+		/* the chunk's keys are about to go: send what is queued */
+		if ((bad = flush(c)) >= 0)
+			references_failed(c, bad);
+		reset_reqs(c);
+	}
+}
+
+/*
+ * Phase 2: new records, with If-None-Match: *.  A record someone else
+ * created meanwhile is a unique violation, unless it is our own write
+ * whose answer was lost; the new records already written, and the
+ * references of all, are deleted again before the error.
+ */
+static void
+put_new_records(Commit *c)
+{
+	S3dbFinalScan fs;
+	int			n;
+	int			chunk = 0;
+	S3dbFinal **fsel = palloc(sizeof(S3dbFinal *) * COMMIT_CHUNK);
+	bool	   *ok = palloc(sizeof(bool) * COMMIT_CHUNK);
+
+	s3db_finals_begin(&fs, c->serverid, c->userid);
+	while ((n = next_chunk(c, &fs)) > 0)
+	{
+		int			bad = -1;
+
+		for (int i = 0; i < n; i++)
+		{
+			S3dbFinal  *f = &c->finals[i];
+
+			if (!f->is_insert || f->last->op == PENDING_DELETE)
+				continue;
+			fsel[c->nreq] = f;
+			init_write(&c->reqs[c->nreq], f, &c->mvs[c->nreq]);
+			c->nreq++;
+		}
+		(void) flush(c);
+		for (int k = 0; k < c->nreq; k++)
+		{
+			ok[k] = c->reqs[k].err.code == S3S_OK ||
+				(c->reqs[k].err.code == S3S_ERR_PRECONDITION && own_write(c->conn, fsel[k]));
+			if (!ok[k] && bad < 0)
+				bad = k;
+		}
+		if (bad >= 0)
+		{
+			s3s_error	e = c->reqs[bad].err;
+			List	   *written = NIL;
+			char	   *resource = pstrdup(fsel[bad]->last->resource);
+			char	   *id = pstrdup(fsel[bad]->last->id);
+
+			/* outside the chunk's memory, which the undo pass reuses */
+			for (int k = 0; k < c->nreq; k++)
+				if (ok[k])
+					written = lappend(written, pstrdup(fsel[k]->last->key));
+			reset_reqs(c);
+			undo_inserts(c, chunk, written);
+			raise_write_error(&e, resource, id, true);
+		}
+		reset_reqs(c);
+		chunk++;
+	}
+}
+
+/*
+ * Phase 3: changes to records that existed, with If-Match on the ETag
+ * read, so a record changed by someone else since is a serialization
+ * failure, never a lost update.  This backend's cached copies of every
+ * written record are dropped on the way.
+ */
+static void
+put_changed_records(Commit *c)
+{
+	S3dbFinalScan fs;
+	int			n;
+	S3dbFinal **fsel = palloc(sizeof(S3dbFinal *) * COMMIT_CHUNK);
+
+	s3db_finals_begin(&fs, c->serverid, c->userid);
+	while ((n = next_chunk(c, &fs)) > 0)
+	{
+		for (int i = 0; i < n; i++)
+		{
+			S3dbFinal  *f = &c->finals[i];
+
+			s3db_cache_forget(c->conn, f->last->key);
+			if (f->is_insert)
+				continue;
+			fsel[c->nreq] = f;
+			init_write(&c->reqs[c->nreq], f, &c->mvs[c->nreq]);
+			c->nreq++;
+		}
+		(void) flush(c);
+		for (int k = 0; k < c->nreq; k++)
+			if (c->reqs[k].err.code != S3S_OK && !own_change(c->conn, fsel[k], &c->reqs[k]))
+			{
+				s3s_error	e = c->reqs[k].err;
+				char	   *resource = pstrdup(fsel[k]->last->resource);
+				char	   *id = pstrdup(fsel[k]->last->id);
+
+				reset_reqs(c);
+				raise_write_error(&e, resource, id, false);
+			}
+		reset_reqs(c);
+	}
+}
+
+static void
+delete_keys(Commit *c, const char **keys, int *nkeys)
+{
+	s3s_request d;
+
+	if (*nkeys == 0)
+		return;
+	s3s_request_init(&d, S3S_OP_DELETE_MANY, NULL);
+	d.keys = keys;
+	d.nkeys = *nkeys;
+	s3db_execute(c->conn, &d, 1);
+	if (d.err.code != S3S_OK)
+	{
+		s3s_error	e = d.err;
+
+		s3s_request_reset(&d);
+		s3db_report(&e, "could not delete stale partition references");
+	}
+	s3s_request_reset(&d);
+	*nkeys = 0;
+}
+
+/* Phase 4: the references the records no longer have, 1,000 per DeleteObjects. */
+static void
+delete_stale_references(Commit *c)
+{
+	S3dbFinalScan fs;
+	int			n;
+	const char **keys = palloc(sizeof(char *) * 1000);
+	int			nkeys = 0;
+
+	s3db_finals_begin(&fs, c->serverid, c->userid);
+	while ((n = next_chunk(c, &fs)) > 0)
+	{
+		for (int i = 0; i < n; i++)
+		{
+			S3dbFinal  *f = &c->finals[i];
+			List	   *newm;
+			ListCell   *lc;
+
+			if (f->seen == NULL)
+				continue;
+			newm = f->last->op == PENDING_DELETE ? NIL : f->last->markers;
+			foreach(lc, f->seen->markers)
+			{
+				if (str_member(newm, (const char *) lfirst(lc)))
+					continue;
+				keys[nkeys++] = (const char *) lfirst(lc);
+				if (nkeys == 1000)
+					delete_keys(c, keys, &nkeys);
+			}
+		}
+		/* the chunk's keys are about to go */
+		delete_keys(c, keys, &nkeys);
+	}
+}
+
+/* Apply what the transaction wrote through one connection. */
+void
+s3db_commit_apply(S3dbConn *conn, Oid serverid, Oid userid, List *truncs)
+{
+	Commit		c;
+	ListCell   *lc;
+
+	memset(&c, 0, sizeof(c));
+	c.conn = conn;
+	c.serverid = serverid;
+	c.userid = userid;
+	c.chunk_cxt = AllocSetContextCreate(CurrentMemoryContext, "s3db_fdw commit chunk",
+										ALLOCSET_DEFAULT_SIZES);
+	c.finals = palloc0(sizeof(S3dbFinal) * COMMIT_CHUNK);
+	c.reqs = palloc0(sizeof(s3s_request) * COMMIT_CHUNK);
+	c.mvs = palloc0(sizeof(s3s_meta) * COMMIT_CHUNK);
+	c.vvals = palloc0(sizeof(char *) * COMMIT_CHUNK);
 
 	/* phase 0: truncates */
 	foreach(lc, truncs)
 	{
 		const char *resource = (const char *) lfirst(lc);
-
 		char	   *what = psprintf("could not truncate resource \"%s\"", resource);
 
 		/* records and their partition references; sequences stay */
 		delete_prefix(conn, psprintf("resource=%s/data/", resource), what);
 		delete_prefix(conn, psprintf("resource=%s/partition=", resource), what);
 	}
-
-	/*
-	 * phase 1: partition references of the new states, before the records:
-	 * a reader skips a reference whose record is missing or does not match,
-	 * but a record without its reference would be invisible to partition
-	 * queries.  Stale references go last, once the records are in place.
-	 */
-	foreach(lc, finals)
-	{
-		S3dbFinal  *f = (S3dbFinal *) lfirst(lc);
-		List	   *newm = f->last->op == PENDING_DELETE ? NIL : f->last->markers;
-		ListCell   *lc2;
-
-		foreach(lc2, newm)
-		{
-			/* a reference the record already had stays as it is */
-			if (f->seen && str_member(f->seen->markers, (const char *) lfirst(lc2)))
-				continue;
-			put_markers = lappend(put_markers, list_make2(lfirst(lc2), f->last->version));
-		}
-		if (f->seen)
-			foreach(lc2, f->seen->markers)
-			{
-				bool		keep = false;
-				ListCell   *lc3;
-
-				foreach(lc3, newm)
-					keep |= strcmp((char *) lfirst(lc3), (char *) lfirst(lc2)) == 0;
-				if (!keep)
-					del_markers = lappend(del_markers, lfirst(lc2));
-			}
-	}
-	if (put_markers != NIL)
-	{
-		int			np = list_length(put_markers);
-		ListCell   *next = list_head(put_markers);
-		char	   *vkey = "_v";
-		char	  **vvals = palloc(sizeof(char *) * COMMIT_CHUNK);
-
-		for (int off = 0; off < np; off += COMMIT_CHUNK)
-		{
-			int			m = Min(COMMIT_CHUNK, np - off);
-
-			for (int i = 0; i < m; i++, next = lnext(put_markers, next))
-			{
-				List	   *pair = (List *) lfirst(next);
-
-				/* a reference's only metadata is the version of its record */
-				vvals[i] = lsecond(pair) ? (char *) lsecond(pair) : "v1";
-				mvs[i].n = mvs[i].cap = 1;
-				mvs[i].keys = &vkey;
-				mvs[i].values = &vvals[i];
-				s3s_request_init(&reqs[i], S3S_OP_PUT, (char *) linitial(pair));
-				reqs[i].meta = &mvs[i];
-			}
-			s3db_execute(conn, reqs, m);
-			for (int i = 0; i < m; i++)
-				if (reqs[i].err.code != S3S_OK)
-				{
-					s3s_error	e = reqs[i].err;
-
-					for (int j = 0; j < m; j++)
-						s3s_request_reset(&reqs[j]);
-					/* nothing of this commit stays behind: its new records' references go */
-					undo_inserts(conn, new_records(finals), NIL);
-					s3db_report(&e, "could not write a partition reference");
-				}
-			for (int i = 0; i < m; i++)
-				s3s_request_reset(&reqs[i]);
-		}
-	}
-
-	/*
-	 * phase 2: new records, conditionally, in chunks (payloads of a large
-	 * transaction come back from disk one chunk at a time)
-	 */
-	{
-		List	   *inserts = NIL;
-		List	   *written = NIL;	/* Final * of records this commit created */
-		MemoryContext chunk_cxt = AllocSetContextCreate(CurrentMemoryContext,
-														"s3db_fdw commit chunk",
-														ALLOCSET_DEFAULT_SIZES);
-
-		foreach(lc, finals)
-		{
-			S3dbFinal  *f = (S3dbFinal *) lfirst(lc);
-
-			if (f->first->is_insert && f->last->op != PENDING_DELETE)
-				inserts = lappend(inserts, f);
-		}
-		for (int off = 0; off < list_length(inserts); off += COMMIT_CHUNK)
-		{
-			int			bad = -1;
-			MemoryContext old = MemoryContextSwitchTo(chunk_cxt);
-
-			nr = 0;
-			for (int k = off; k < list_length(inserts) && nr < COMMIT_CHUNK; k++)
-			{
-				fs[nr] = (S3dbFinal *) list_nth(inserts, k);
-				init_write(&reqs[nr], fs[nr], &mvs[nr]);
-				nr++;
-			}
-			MemoryContextSwitchTo(old);
-			s3db_execute(conn, reqs, nr);
-			for (int k = 0; k < nr; k++)
-			{
-				if (reqs[k].err.code == S3S_OK ||
-					(reqs[k].err.code == S3S_ERR_PRECONDITION && own_write(conn, fs[k])))
-					written = lappend(written, fs[k]);
-				else if (bad < 0)
-					bad = k;
-			}
-			if (bad >= 0)
-			{
-				s3s_error	e = reqs[bad].err;
-				S3dbFinal  *badf = fs[bad];
-
-				for (int k = 0; k < nr; k++)
-					s3s_request_reset(&reqs[k]);
-				undo_inserts(conn, inserts, written);
-				raise_write_error(&e, badf->last->resource, badf->last->id, true);
-			}
-			for (int k = 0; k < nr; k++)
-				s3s_request_reset(&reqs[k]);
-			MemoryContextReset(chunk_cxt);
-		}
-
-		/* phase 3: changes to records that existed, likewise in chunks */
-		nr = 0;
-		foreach(lc, finals)
-		{
-			S3dbFinal  *f = (S3dbFinal *) lfirst(lc);
-			bool		last = lnext(finals, lc) == NULL;
-
-			if (!f->first->is_insert)
-			{
-				MemoryContext old = MemoryContextSwitchTo(chunk_cxt);
-
-				fs[nr] = f;
-				init_write(&reqs[nr], f, &mvs[nr]);
-				nr++;
-				MemoryContextSwitchTo(old);
-			}
-			if (nr > 0 && (nr == COMMIT_CHUNK || last))
-			{
-				s3db_execute(conn, reqs, nr);
-				for (int k = 0; k < nr; k++)
-				{
-					if (reqs[k].err.code != S3S_OK && !own_change(conn, fs[k], &reqs[k]))
-					{
-						s3s_error	e = reqs[k].err;
-						S3dbFinal  *badf = fs[k];
-
-						for (int j2 = 0; j2 < nr; j2++)
-							s3s_request_reset(&reqs[j2]);
-						raise_write_error(&e, badf->last->resource, badf->last->id, false);
-					}
-				}
-				for (int k = 0; k < nr; k++)
-					s3s_request_reset(&reqs[k]);
-				MemoryContextReset(chunk_cxt);
-				nr = 0;
-			}
-		}
-		MemoryContextDelete(chunk_cxt);
-	}
-
-	/* this backend's cached copies of written records are stale now */
-	foreach(lc, finals)
-		s3db_cache_forget(conn, ((S3dbFinal *) lfirst(lc))->last->key);
-
-	/* phase 4: stale partition references */
-	if (del_markers != NIL)
-	{
-		int			nd = list_length(del_markers);
-		const char **keys = palloc(sizeof(char *) * nd);
-		int			i = 0;
-
-		foreach(lc, del_markers)
-			keys[i++] = (const char *) lfirst(lc);
-		for (int off = 0; off < nd; off += 1000)
-		{
-			s3s_request d;
-
-			s3s_request_init(&d, S3S_OP_DELETE_MANY, NULL);
-			d.keys = keys + off;
-			d.nkeys = Min(1000, nd - off);
-			s3db_execute(conn, &d, 1);
-			if (d.err.code != S3S_OK)
-			{
-				s3s_error	e = d.err;
-
-				s3s_request_reset(&d);
-				s3db_report(&e, "could not delete stale partition references");
-			}
-			s3s_request_reset(&d);
-		}
-	}
+	put_references(&c);
+	put_new_records(&c);
+	put_changed_records(&c);
+	delete_stale_references(&c);
+	MemoryContextDelete(c.chunk_cxt);
 }
-

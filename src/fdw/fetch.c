@@ -373,7 +373,7 @@ fetch_batch(S3dbScanState *st, int n, bool prefetch)
 	{
 		char	   *k = s3f_key_data(st->res->name, st->batch_ids[i]);
 		S3dbPending *p = s3db_pending_lookup(st->serverid, st->userid, st->res->name,
-											 st->batch_ids[i]);
+											 st->batch_ids[i], st->batch_cxt);
 
 		keys[i] = pstrdup(k);
 		free(k);
@@ -486,13 +486,12 @@ next_tail_ids(S3dbScanState *st)
 		ListCell   *lc;
 
 		old = MemoryContextSwitchTo(st->cxt);
-		foreach(lc, s3db_pending_for_resource(st->serverid, st->userid, st->res->name))
+		foreach(lc, s3db_pending_new_ids(st->serverid, st->userid, st->res->name))
 		{
-			S3dbPending *p = (S3dbPending *) lfirst(lc);
+			const char *id = (const char *) lfirst(lc);
 
-			if (p->is_insert && p->op != PENDING_DELETE &&
-				s3db_strhash_lookup(st->emitted, p->id, HASH_FIND, NULL, st->cxt) == NULL)
-				st->tail = lappend(st->tail, pstrdup(p->id));
+			if (s3db_strhash_lookup(st->emitted, id, HASH_FIND, NULL, st->cxt) == NULL)
+				st->tail = lappend(st->tail, pstrdup(id));
 		}
 		MemoryContextSwitchTo(old);
 		st->tail_ready = true;
@@ -536,7 +535,8 @@ s3db_fill_batch(S3dbScanState *st)
 		{
 			s3s_request_init(&st->reqs[i], S3S_OP_HEAD, NULL);
 			st->reqs[i].user = s3db_pending_lookup(st->serverid, st->userid,
-												   st->res->name, st->batch_ids[i]);
+												   st->res->name, st->batch_ids[i],
+												   st->batch_cxt);
 		}
 	}
 	else

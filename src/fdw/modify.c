@@ -277,7 +277,9 @@ insert_one(S3dbModifyState *ms, TupleTableSlot *slot)
 	MemoryContext old = MemoryContextSwitchTo(ms->row_cxt);
 	char	   *id = NULL;
 	s3s_error	err;
-	S3dbPending *prev;
+	bool		prev_insert = false;
+	bool		known;
+	S3dbPendingOp prev_op = PENDING_PUT;
 
 	MemoryContextReset(ms->row_cxt);
 	slot_getallattrs(slot);
@@ -293,14 +295,14 @@ insert_one(S3dbModifyState *ms, TupleTableSlot *slot)
 				 errmsg("invalid record id \"%.100s\"", id),
 				 errdetail("%s", err.message)));
 
-	prev = s3db_pending_lookup(ms->serverid, ms->userid, ms->res->name, id);
-	if (prev && prev->op != PENDING_DELETE)
+	known = s3db_pending_state(ms->serverid, ms->userid, ms->res->name, id, &prev_op, &prev_insert);
+	if (known && prev_op != PENDING_DELETE)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNIQUE_VIOLATION),
 				 errmsg("record \"%s\" of resource \"%s\" already exists", id, ms->res->name),
 				 errdetail("It was inserted earlier in this transaction.")));
 
-	s3db_queue_row(ms, slot, id, prev == NULL || prev->is_insert, false);
+	s3db_queue_row(ms, slot, id, !known || prev_insert, false);
 	MemoryContextSwitchTo(old);
 
 	/* RETURNING sees the generated id */
@@ -365,7 +367,7 @@ s3dbExecForeignUpdate(EState *estate, ResultRelInfo *rinfo,
 	S3dbModifyState *ms = (S3dbModifyState *) rinfo->ri_FdwState;
 	MemoryContext old = MemoryContextSwitchTo(ms->row_cxt);
 	char	   *id;
-	S3dbPending *prev;
+	bool		prev_insert = false;
 
 	MemoryContextReset(ms->row_cxt);
 	id = row_id(ms, planSlot);
@@ -382,8 +384,9 @@ s3dbExecForeignUpdate(EState *estate, ResultRelInfo *rinfo,
 							id, ms->res->name),
 					 errhint("Insert a new record and delete the old one instead.")));
 	}
-	prev = s3db_pending_lookup(ms->serverid, ms->userid, ms->res->name, id);
-	s3db_queue_row(ms, slot, id, prev != NULL && prev->is_insert, true);
+	prev_insert = false;
+	(void) s3db_pending_state(ms->serverid, ms->userid, ms->res->name, id, NULL, &prev_insert);
+	s3db_queue_row(ms, slot, id, prev_insert, true);
 	/* replication (plugins/replicator.c): the change, old row from planSlot
 	 * unless a replace never read it */
 	s3db_replicator_capture(ms->rel, CMD_UPDATE, id, slot, NULL, rinfo,
@@ -399,7 +402,7 @@ s3dbExecForeignDelete(EState *estate, ResultRelInfo *rinfo,
 	S3dbModifyState *ms = (S3dbModifyState *) rinfo->ri_FdwState;
 	MemoryContext old = MemoryContextSwitchTo(ms->row_cxt);
 	S3dbPending p;
-	S3dbPending *prev;
+	bool		prev_insert = false;
 	char	   *k;
 
 	MemoryContextReset(ms->row_cxt);
@@ -412,15 +415,16 @@ s3dbExecForeignDelete(EState *estate, ResultRelInfo *rinfo,
 	k = s3f_key_data(ms->res->name, p.id);
 	p.key = pstrdup(k);
 	free(k);
-	prev = s3db_pending_lookup(ms->serverid, ms->userid, ms->res->name, p.id);
-	p.is_insert = prev != NULL && prev->is_insert;
+	prev_insert = false;
+	(void) s3db_pending_state(ms->serverid, ms->userid, ms->res->name, p.id, NULL, &prev_insert);
+	p.is_insert = prev_insert;
 	p.version = ms->res->current_version;
 
 	/* RETURNING (and replication): the row as it was, from what the scan read */
 	if (rinfo->ri_projectReturning || s3db_replicator_wants(ms->rel))
 		s3db_returning_row(ms, slot, p.id,
 					  p.is_insert ? NULL : s3db_seen_get(ms->serverid, ms->userid,
-														 ms->res->name, p.id));
+														 ms->res->name, p.id, ms->row_cxt));
 	/* plugin hook, before the row's write is queued */
 	s3db_plugins_row(ms->plugins, CMD_DELETE, p.id, NULL);
 	s3db_pending_add(&p);

@@ -311,7 +311,7 @@ s3db_queue_row(S3dbModifyState *ms, TupleTableSlot *slot, const char *id, bool i
 	volatile bool have_base;
 	s3f_val    *vals;
 	S3dbSeen   *seen = insert ? NULL :
-		s3db_seen_get(ms->serverid, ms->userid, ms->res->name, id);
+		s3db_seen_get(ms->serverid, ms->userid, ms->res->name, id, CurrentMemoryContext);
 	TimestampTz now = GetCurrentStatementStartTimestamp();
 	int			stamped[2];
 

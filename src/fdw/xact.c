@@ -3,15 +3,23 @@
  * xact.c
  *		Transactional writes: collect during the transaction, apply at commit.
  *
- * INSERT, UPDATE, DELETE and TRUNCATE append to a log of pending writes in
- * transaction memory; nothing reaches the store before commit.  ROLLBACK
- * (explicit, by error, or to a savepoint) simply forgets the log, or the
- * part of it written since the savepoint.  Scans of the same transaction
- * consult the log, so a transaction reads its own writes.
+ * INSERT, UPDATE, DELETE and TRUNCATE append to a log of pending writes;
+ * nothing reaches the store before commit.  ROLLBACK (explicit, by error,
+ * or to a savepoint) simply forgets the log, or the part of it written
+ * since the savepoint.  Scans of the same transaction consult the log, so a
+ * transaction reads its own writes.  What an UPDATE or DELETE scan read of
+ * a record ("seen": its ETag, partition references, the object) is kept
+ * beside it.  At pre-commit, commit.c applies the log to the stores, a
+ * chunk of records at a time.
  *
- * At pre-commit, commit.c applies the log to the stores.  Beyond work_mem,
- * the payloads of pending writes (metadata and bodies) wait in a temporary
- * file instead of memory.
+ * Memory stays bounded by work_mem plus a small index: entries (writes and
+ * seen records, with their metadata and bodies) are kept in memory until
+ * they take work_mem, and every later one goes to a temporary file closed
+ * with the transaction.  What stays in memory for each record is its slot
+ * in the log and its index entry (about 150 bytes), so a transaction
+ * writing a million records needs about 150 MB, not gigabytes.  An entry
+ * on disk is read back, into a memory context the caller names, when it
+ * is looked up.
  *
  *-------------------------------------------------------------------------
  */
@@ -19,36 +27,54 @@
 
 #include "access/xact.h"
 #include "miscadmin.h"
-#include "utils/hsearch.h"
 #include "storage/buffile.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/timeout.h"
-#include "storage/proc.h"
 
 #include "fdw/s3db_fdw.h"
 #include "fdw/xact.h"
+#include "fdw/xact_int.h"
 #include "fdw/commit.h"
 
 #define KEYLEN 1600
 
-/*
- * Both hash tables are keyed by "server/user/resource/id" strings held in
- * transaction memory: the key field is a pointer (hashed and compared by
- * what it points to), so an entry costs the length of its key, not the
- * longest key possible.
- */
-typedef struct LatestEnt
+/* Where an entry lives: in memory (mem), or at a place in the spill file. */
+typedef struct Place
+{
+	void	   *mem;			/* S3dbPending * or S3dbSeen *, or NULL */
+	int			fileno;
+	off_t		off;
+	uint32		len;
+} Place;
+
+/* One record this transaction wrote: hash entry keyed "server/user/resource/id". */
+typedef struct RecEnt
 {
 	char	   *key;
-	int			index;			/* in log */
-	int			first;			/* first write of this record in log */
-} LatestEnt;
+	const char *id;				/* points into key */
+	Oid			serverid;
+	Oid			userid;
+	int			first;			/* log index of its first write */
+	int			last;			/* log index of its latest write */
+	bool		first_insert;	/* its first write created it */
+	S3dbPendingOp last_op;
+} RecEnt;
+
+/* One write in the log. */
+typedef struct LogSlot
+{
+	Place		place;
+	RecEnt	   *rec;			/* its record (rebuilt with the index) */
+	char	   *hkey;			/* the record's hash key */
+	S3dbPendingOp op;
+	bool		is_insert;
+} LogSlot;
 
 typedef struct SeenEnt
 {
 	char	   *key;
-	S3dbSeen	seen;
+	Place		place;
 } SeenEnt;
 
 typedef struct SubLevel
@@ -60,25 +86,19 @@ typedef struct SubLevel
 
 typedef struct XactState
 {
-	List	   *log;			/* S3dbPending * in write order */
-	HTAB	   *latest;
-	HTAB	   *seen;
-	List	   *truncated;		/* "srv/user/resource" strings */
+	LogSlot    *log;			/* writes in order */
+	int			nlog;
+	int			caplog;
+	HTAB	   *recs;			/* RecEnt */
+	HTAB	   *seen;			/* SeenEnt */
+	List	   *truncated;		/* "srv/user/resource/" strings */
 	List	   *subs;			/* SubLevel *, innermost first */
-	BufFile    *spill;			/* payloads beyond work_mem */
-	int			spill_end_file;	/* where the next payload goes */
-	off_t		spill_end_off;
 	List	   *names;			/* resource names and versions, one copy each */
-
-	/*
-	 * What stays for the whole transaction (the log entries, their ids,
-	 * keys and references, the index) is never freed one by one: a
-	 * generation context packs it without the power-of-two rounding of an
-	 * AllocSet.  Payloads are freed as they spill, so they live apart, in
-	 * an AllocSet that reuses their space.
-	 */
-	MemoryContext log_cxt;
-	MemoryContext payload_cxt;
+	MemoryContext index_cxt;	/* keys and index entries: packed, never freed */
+	MemoryContext entry_cxt;	/* entries kept in memory, up to work_mem */
+	BufFile    *spill;			/* entries beyond work_mem */
+	int			spill_end_file; /* where the next entry goes */
+	off_t		spill_end_off;
 } XactState;
 
 static XactState *xs = NULL;
@@ -98,7 +118,7 @@ make_key(char *buf, Oid serverid, Oid userid, const char *resource, const char *
 static void *
 lookup(HTAB *h, const char *key, HASHACTION action, bool *found)
 {
-	return s3db_strhash_lookup(h, key, action, found, xs->log_cxt);
+	return s3db_strhash_lookup(h, key, action, found, xs->index_cxt);
 }
 
 static XactState *
@@ -110,81 +130,55 @@ state(bool create)
 
 		xs = palloc0(sizeof(XactState));
 #if PG_VERSION_NUM >= 150000
-		xs->log_cxt = GenerationContextCreate(TopTransactionContext, "s3db_fdw pending writes",
-											  ALLOCSET_DEFAULT_SIZES);
-#else
-		xs->log_cxt = GenerationContextCreate(TopTransactionContext, "s3db_fdw pending writes",
-											  SLAB_LARGE_BLOCK_SIZE);
-#endif
-		xs->payload_cxt = AllocSetContextCreate(TopTransactionContext, "s3db_fdw pending payloads",
+		xs->index_cxt = GenerationContextCreate(TopTransactionContext, "s3db_fdw write index",
 												ALLOCSET_DEFAULT_SIZES);
-		xs->latest = s3db_strhash_create("s3db_fdw pending", sizeof(LatestEnt),
-										 TopTransactionContext);
+#else
+		xs->index_cxt = GenerationContextCreate(TopTransactionContext, "s3db_fdw write index",
+												SLAB_LARGE_BLOCK_SIZE);
+#endif
+		xs->entry_cxt = AllocSetContextCreate(TopTransactionContext, "s3db_fdw pending writes",
+											  ALLOCSET_DEFAULT_SIZES);
+		xs->recs = s3db_strhash_create("s3db_fdw pending", sizeof(RecEnt), TopTransactionContext);
 		xs->seen = s3db_strhash_create("s3db_fdw seen", sizeof(SeenEnt), TopTransactionContext);
 		MemoryContextSwitchTo(old);
 	}
 	return xs;
 }
 
-/* One shared copy of a resource name or version for all pending writes. */
+/* One shared copy of a resource name or version for the whole transaction. */
 static char *
 tx_name(const char *s)
 {
 	ListCell   *lc;
+	MemoryContext old;
 
 	if (s == NULL)
 		return NULL;
 	foreach(lc, xs->names)
 		if (strcmp((char *) lfirst(lc), s) == 0)
 			return (char *) lfirst(lc);
-	{
-		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
-
-		xs->names = lappend(xs->names, pstrdup(s));
-		MemoryContextSwitchTo(old);
-	}
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	xs->names = lappend(xs->names, pstrdup(s));
+	MemoryContextSwitchTo(old);
 	return (char *) llast(xs->names);
 }
 
-S3dbPending *
-s3db_pending_lookup(Oid serverid, Oid userid, const char *resource, const char *id)
-{
-	char		key[KEYLEN];
-	LatestEnt  *e;
-
-	if (state(false) == NULL)
-		return NULL;
-	make_key(key, serverid, userid, resource, id);
-	e = lookup(xs->latest, key, HASH_FIND, NULL);
-	return e ? (S3dbPending *) list_nth(xs->log, e->index) : NULL;
-}
-
-static void
-put_chunk(StringInfo buf, const char *data, size_t len)
-{
-	uint32		l = (uint32) len;
-
-	appendBinaryStringInfo(buf, (const char *) &l, sizeof(l));
-	if (len > 0)
-		appendBinaryStringInfo(buf, data, len);
-}
-
-/*
- * Once the payloads in memory take work_mem (as the allocator counts: many
- * small strings cost twice their length), a pending write's metadata and
- * body go to a temporary file (closed with the transaction) and only the
- * small entry stays in memory, so a large transaction does not grow memory
- * without bound.  Read back with s3db_pending_payload().
+/* ---------------------------------------------------------------------
+ * Entries in memory or in the spill file
+ * ---------------------------------------------------------------------
  */
-static void
-maybe_spill(S3dbPending *c)
-{
-	StringInfoData buf;
-	int			fileno;
-	off_t		off;
 
-	if (MemoryContextMemAllocated(xs->payload_cxt, false) <= (Size) work_mem * 1024)
-		return;
+/* Have the entries in memory reached work_mem (as the allocator counts)? */
+static bool
+memory_full(void)
+{
+	return MemoryContextMemAllocated(xs->entry_cxt, true) > (Size) work_mem * 1024;
+}
+
+/* Append bytes to the spill file; where they went in *pl. */
+static void
+spill_write(const StringInfo buf, Place *pl)
+{
 	if (xs->spill == NULL)
 	{
 		ResourceOwner saved = CurrentResourceOwner;
@@ -195,147 +189,48 @@ maybe_spill(S3dbPending *c)
 		CurrentResourceOwner = saved;
 		MemoryContextSwitchTo(old);
 	}
-	initStringInfo(&buf);
-	put_chunk(&buf, (const char *) &c->nmeta, sizeof(c->nmeta));
-	for (int i = 0; i < c->nmeta; i++)
-	{
-		put_chunk(&buf, c->mkeys[i], strlen(c->mkeys[i]));
-		put_chunk(&buf, c->mvals[i], strlen(c->mvals[i]));
-	}
-	put_chunk(&buf, c->body ? c->body : "", c->body ? c->body_len : 0);
-	put_chunk(&buf, c->content_type ? c->content_type : "", c->content_type ? strlen(c->content_type) : 0);
-	put_chunk(&buf, c->body ? "1" : "0", 1);
-	put_chunk(&buf, c->content_type ? "1" : "0", 1);
-
 	/* reads move the position: always append at our own end mark */
-	fileno = xs->spill_end_file;
-	off = xs->spill_end_off;
-	if (BufFileSeek(xs->spill, fileno, off, SEEK_SET) != 0)
+	if (BufFileSeek(xs->spill, xs->spill_end_file, xs->spill_end_off, SEEK_SET) != 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not seek in a temporary file of pending writes")));
-	BufFileWrite(xs->spill, buf.data, buf.len);
+	BufFileWrite(xs->spill, buf->data, buf->len);
+	pl->mem = NULL;
+	pl->fileno = xs->spill_end_file;
+	pl->off = xs->spill_end_off;
+	pl->len = (uint32) buf->len;
 	BufFileTell(xs->spill, &xs->spill_end_file, &xs->spill_end_off);
-	c->spilled = true;
-	c->spill_fileno = fileno;
-	c->spill_off = off;
-	c->spill_len = buf.len;
-
-	for (int i = 0; i < c->nmeta; i++)
-	{
-		pfree(c->mkeys[i]);
-		pfree(c->mvals[i]);
-	}
-	pfree(c->mkeys);
-	pfree(c->mvals);
-	c->mkeys = c->mvals = NULL;
-	if (c->body)
-		pfree(c->body);
-	c->body = NULL;
-	if (c->content_type)
-		pfree(c->content_type);
-	c->content_type = NULL;
-	pfree(buf.data);
 }
 
-static const char *
-get_chunk(const char **pos, const char *end, size_t *len)
-{
-	uint32		l;
-	const char *data;
-
-	if (end - *pos < (long) sizeof(l))
-		elog(ERROR, "s3db_fdw spill file is corrupt");
-	memcpy(&l, *pos, sizeof(l));
-	data = *pos + sizeof(l);
-	if (end - data < (long) l)
-		elog(ERROR, "s3db_fdw spill file is corrupt");
-	*pos = data + l;
-	*len = l;
-	return data;
-}
-
+/* The bytes of an entry on disk, in CurrentMemoryContext. */
 static char *
-chunk_str(const char **pos, const char *end)
+spill_read(const Place *pl)
 {
-	size_t		len;
-	const char *d = get_chunk(pos, end, &len);
+	char	   *buf = palloc(pl->len);
 
-	return pnstrdup(d, len);
-}
-
-void
-s3db_pending_payload(const S3dbPending *p, S3dbPayload *out)
-{
-	char	   *buf;
-	const char *pos;
-	const char *end;
-	size_t		len;
-	const char *d;
-	char	   *body;
-	char	   *ctype;
-
-	if (!p->spilled)
-	{
-		out->nmeta = p->nmeta;
-		out->mkeys = p->mkeys;
-		out->mvals = p->mvals;
-		out->body = p->body;
-		out->body_len = p->body_len;
-		out->content_type = p->content_type;
-		return;
-	}
-	buf = palloc(p->spill_len);
-	if (BufFileSeek(xs->spill, p->spill_fileno, p->spill_off, SEEK_SET) != 0 ||
-		BufFileRead(xs->spill, buf, p->spill_len) != p->spill_len)
+	if (BufFileSeek(xs->spill, pl->fileno, pl->off, SEEK_SET) != 0 ||
+		BufFileRead(xs->spill, buf, pl->len) != pl->len)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not read pending writes back from a temporary file")));
-	pos = buf;
-	end = buf + p->spill_len;
-	d = get_chunk(&pos, end, &len);
-	memcpy(&out->nmeta, d, sizeof(out->nmeta));
-	out->mkeys = palloc(sizeof(char *) * Max(out->nmeta, 1));
-	out->mvals = palloc(sizeof(char *) * Max(out->nmeta, 1));
-	for (int i = 0; i < out->nmeta; i++)
-	{
-		out->mkeys[i] = chunk_str(&pos, end);
-		out->mvals[i] = chunk_str(&pos, end);
-	}
-	d = get_chunk(&pos, end, &len);
-	body = palloc(len + 1);
-	memcpy(body, d, len);
-	body[len] = '\0';
-	out->body_len = len;
-	ctype = chunk_str(&pos, end);
-	d = get_chunk(&pos, end, &len);
-	out->body = (len == 1 && d[0] == '1') ? body : NULL;
-	d = get_chunk(&pos, end, &len);
-	out->content_type = (len == 1 && d[0] == '1') ? ctype : NULL;
-	pfree(buf);
+	return buf;
 }
 
-void
-s3db_pending_add(const S3dbPending *p)
+/* A deep copy of a write in CurrentMemoryContext. */
+static S3dbPending *
+copy_pending(const S3dbPending *p)
 {
-	MemoryContext old;
-	S3dbPending *c;
-	char		key[KEYLEN];
-	LatestEnt  *e;
-	bool		found;
+	S3dbPending *c = palloc(sizeof(S3dbPending));
 	ListCell   *lc;
 
-	state(true);
-	old = MemoryContextSwitchTo(xs->log_cxt);
-	c = palloc(sizeof(S3dbPending));
 	*c = *p;
 	c->resource = tx_name(p->resource);
+	c->version = tx_name(p->version);
 	c->id = pstrdup(p->id);
 	c->key = pstrdup(p->key);
 	c->markers = NIL;
 	foreach(lc, p->markers)
 		c->markers = lappend(c->markers, pstrdup((char *) lfirst(lc)));
-	MemoryContextSwitchTo(xs->payload_cxt);
 	c->mkeys = palloc(sizeof(char *) * Max(p->nmeta, 1));
 	c->mvals = palloc(sizeof(char *) * Max(p->nmeta, 1));
 	for (int i = 0; i < p->nmeta; i++)
@@ -350,46 +245,232 @@ s3db_pending_add(const S3dbPending *p)
 		c->body[p->body_len] = '\0';
 	}
 	c->content_type = p->content_type ? pstrdup(p->content_type) : NULL;
-	c->version = tx_name(p->version);
-	c->spilled = false;
-	maybe_spill(c);
+	return c;
+}
 
-	MemoryContextSwitchTo(TopTransactionContext);
-	xs->log = lappend(xs->log, c);
-	make_key(key, p->serverid, p->userid, p->resource, p->id);
-	e = lookup(xs->latest, key, HASH_ENTER, &found);
-	if (!found)
-		e->first = list_length(xs->log) - 1;
-	else
-		c->is_insert = ((S3dbPending *) list_nth(xs->log, e->first))->is_insert;
-	e->index = list_length(xs->log) - 1;
+static S3dbSeen *
+copy_seen(const S3dbSeen *s)
+{
+	S3dbSeen   *c = palloc0(sizeof(S3dbSeen));
+	ListCell   *lc;
+
+	c->etag = pstrdup(s->etag ? s->etag : "");
+	c->has_body = s->has_body;
+	c->has_content = s->has_content;
+	c->version = s->version ? pstrdup(s->version) : NULL;
+	foreach(lc, s->markers)
+		c->markers = lappend(c->markers, pstrdup((char *) lfirst(lc)));
+	foreach(lc, s->content_meta)
+		c->content_meta = lappend(c->content_meta, pstrdup((char *) lfirst(lc)));
+	c->nmeta = s->nmeta;
+	c->mkeys = palloc(sizeof(char *) * Max(s->nmeta, 1));
+	c->mvals = palloc(sizeof(char *) * Max(s->nmeta, 1));
+	for (int i = 0; i < s->nmeta; i++)
+	{
+		c->mkeys[i] = pstrdup(s->mkeys[i]);
+		c->mvals[i] = pstrdup(s->mvals[i]);
+	}
+	if (s->body)
+	{
+		c->body = palloc(s->body_len + 1);
+		memcpy(c->body, s->body, s->body_len);
+		c->body[s->body_len] = '\0';
+		c->body_len = s->body_len;
+	}
+	c->content_type = s->content_type ? pstrdup(s->content_type) : NULL;
+	return c;
+}
+
+static S3dbPending *
+load_pending(const LogSlot *slot, MemoryContext cxt)
+{
+	MemoryContext old;
+	char	   *raw;
+	S3dbPending *p;
+
+	if (slot->place.mem)
+		return (S3dbPending *) slot->place.mem;
+	old = MemoryContextSwitchTo(cxt);
+	raw = spill_read(&slot->place);
+	p = s3db_pending_deserialize(raw, slot->place.len);
+	pfree(raw);
 	MemoryContextSwitchTo(old);
+	return p;
+}
+
+static S3dbSeen *
+load_seen(const SeenEnt *e, MemoryContext cxt)
+{
+	MemoryContext old;
+	char	   *raw;
+	S3dbSeen   *s;
+
+	if (e->place.mem)
+		return (S3dbSeen *) e->place.mem;
+	old = MemoryContextSwitchTo(cxt);
+	raw = spill_read(&e->place);
+	s = s3db_seen_deserialize(raw, e->place.len);
+	pfree(raw);
+	MemoryContextSwitchTo(old);
+	return s;
+}
+
+/* ---------------------------------------------------------------------
+ * The log and its index
+ * ---------------------------------------------------------------------
+ */
+
+/* Enter log slot i into the index of records. */
+static void
+index_slot(int i)
+{
+	LogSlot    *slot = &xs->log[i];
+	bool		found;
+	RecEnt	   *r = hash_search(xs->recs, &slot->hkey, HASH_ENTER, &found);
+
+	if (!found)
+	{
+		unsigned	s,
+					u;
+		int			off = 0;
+
+		/* the key is the slot's own copy: "server/user/resource/id" */
+		r->key = slot->hkey;
+		sscanf(slot->hkey, "%u/%u/%n", &s, &u, &off);
+		r->serverid = s;
+		r->userid = u;
+		r->id = strchr(slot->hkey + off, '/') + 1;
+		r->first = i;
+		r->first_insert = slot->is_insert;
+	}
+	r->last = i;
+	r->last_op = slot->op;
+	slot->rec = r;
+}
+
+/* Index the log again: first and latest write of each record. */
+static void
+rebuild_index(void)
+{
+	hash_destroy(xs->recs);
+	xs->recs = s3db_strhash_create("s3db_fdw pending", sizeof(RecEnt), TopTransactionContext);
+	for (int i = 0; i < xs->nlog; i++)
+		index_slot(i);
+}
+
+static RecEnt *
+find_rec(Oid serverid, Oid userid, const char *resource, const char *id)
+{
+	char		key[KEYLEN];
+
+	if (state(false) == NULL)
+		return NULL;
+	make_key(key, serverid, userid, resource, id);
+	return lookup(xs->recs, key, HASH_FIND, NULL);
+}
+
+S3dbPending *
+s3db_pending_lookup(Oid serverid, Oid userid, const char *resource, const char *id,
+					MemoryContext cxt)
+{
+	RecEnt	   *r = find_rec(serverid, userid, resource, id);
+
+	return r ? load_pending(&xs->log[r->last], cxt) : NULL;
+}
+
+bool
+s3db_pending_state(Oid serverid, Oid userid, const char *resource, const char *id,
+				   S3dbPendingOp *op, bool *is_insert)
+{
+	RecEnt	   *r = find_rec(serverid, userid, resource, id);
+
+	if (r == NULL)
+		return false;
+	if (op)
+		*op = r->last_op;
+	if (is_insert)
+		*is_insert = r->first_insert;
+	return true;
+}
+
+void
+s3db_pending_payload(const S3dbPending *p, S3dbPayload *out)
+{
+	out->nmeta = p->nmeta;
+	out->mkeys = p->mkeys;
+	out->mvals = p->mvals;
+	out->body = p->body;
+	out->body_len = p->body_len;
+	out->content_type = p->content_type;
+}
+
+void
+s3db_pending_add(const S3dbPending *p)
+{
+	char		key[KEYLEN];
+	LogSlot    *slot;
+	RecEnt	   *prev;
+	S3dbPending q = *p;
+	MemoryContext old;
+
+	state(true);
+	make_key(key, p->serverid, p->userid, p->resource, p->id);
+	prev = lookup(xs->recs, key, HASH_FIND, NULL);
+	/* a later write of a record created here still creates it */
+	if (prev)
+		q.is_insert = prev->first_insert;
+
+	if (xs->nlog == xs->caplog)
+	{
+		xs->caplog = xs->caplog ? xs->caplog * 2 : 64;
+		xs->log = xs->log ?
+			repalloc_huge(xs->log, sizeof(LogSlot) * xs->caplog) :
+			MemoryContextAllocHuge(TopTransactionContext, sizeof(LogSlot) * xs->caplog);
+	}
+	slot = &xs->log[xs->nlog];
+	memset(slot, 0, sizeof(*slot));
+	slot->op = q.op;
+	slot->is_insert = q.is_insert;
+	slot->hkey = prev ? prev->key : MemoryContextStrdup(xs->index_cxt, key);
+	if (!memory_full())
+	{
+		old = MemoryContextSwitchTo(xs->entry_cxt);
+		slot->place.mem = copy_pending(&q);
+		MemoryContextSwitchTo(old);
+	}
+	else
+	{
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		s3db_pending_serialize(&buf, &q);
+		spill_write(&buf, &slot->place);
+		pfree(buf.data);
+	}
+	index_slot(xs->nlog);
+	xs->nlog++;
 }
 
 List *
-s3db_pending_for_resource(Oid serverid, Oid userid, const char *resource)
+s3db_pending_new_ids(Oid serverid, Oid userid, const char *resource)
 {
 	List	   *result = NIL;
-	ListCell   *lc;
-	int			i = 0;
+	size_t		rlen = strlen(resource);
 
 	if (state(false) == NULL)
 		return NIL;
-	foreach(lc, xs->log)
+	for (int i = 0; i < xs->nlog; i++)
 	{
-		S3dbPending *p = (S3dbPending *) lfirst(lc);
-		char		key[KEYLEN];
-		LatestEnt  *e;
+		RecEnt	   *r = xs->log[i].rec;
+		const char *res;
 
-		if (p->serverid == serverid && p->userid == userid &&
-			strcmp(p->resource, resource) == 0)
-		{
-			make_key(key, serverid, userid, resource, p->id);
-			e = lookup(xs->latest, key, HASH_FIND, NULL);
-			if (e && e->first == i)
-				result = lappend(result, list_nth(xs->log, e->index));
-		}
-		i++;
+		if (r->first != i || r->serverid != serverid || r->userid != userid ||
+			!r->first_insert || r->last_op == PENDING_DELETE)
+			continue;
+		/* the resource is the part of the key before the id */
+		res = r->id - rlen - 1;
+		if (res > r->key && res[-1] == '/' && strncmp(res, resource, rlen) == 0)
+			result = lappend(result, (char *) r->id);
 	}
 	return result;
 }
@@ -409,48 +490,20 @@ s3db_pending_truncated(Oid serverid, Oid userid, const char *resource)
 	return false;
 }
 
-/* Index the log again: latest and first write of each record. */
-static void
-rebuild_index(void)
-{
-	HASH_SEQ_STATUS scan;
-	LatestEnt  *e;
-	ListCell   *lc;
-	int			i = 0;
-
-	hash_seq_init(&scan, xs->latest);
-	while ((e = hash_seq_search(&scan)) != NULL)
-		s3db_strhash_remove(xs->latest, e);
-	foreach(lc, xs->log)
-	{
-		S3dbPending *p = (S3dbPending *) lfirst(lc);
-		char		key[KEYLEN];
-		bool		found;
-
-		make_key(key, p->serverid, p->userid, p->resource, p->id);
-		e = lookup(xs->latest, key, HASH_ENTER, &found);
-		if (!found)
-			e->first = i;
-		e->index = i++;
-	}
-}
-
-/* Forget the pending writes of one resource (they are superseded). */
+/* Forget the pending writes of one resource (a TRUNCATE supersedes them). */
 static void
 drop_resource_entries(Oid serverid, Oid userid, const char *resource)
 {
-	List	   *keep = NIL;
-	ListCell   *lc;
+	char		prefix[KEYLEN];
+	size_t		plen;
+	int			n = 0;
 
-	foreach(lc, xs->log)
-	{
-		S3dbPending *p = (S3dbPending *) lfirst(lc);
-
-		if (!(p->serverid == serverid && p->userid == userid &&
-			  strcmp(p->resource, resource) == 0))
-			keep = lappend(keep, p);
-	}
-	xs->log = keep;
+	make_key(prefix, serverid, userid, resource, NULL);
+	plen = strlen(prefix);
+	for (int i = 0; i < xs->nlog; i++)
+		if (strncmp(xs->log[i].hkey, prefix, plen) != 0)
+			xs->log[n++] = xs->log[i];
+	xs->nlog = n;
 	rebuild_index();
 }
 
@@ -470,6 +523,11 @@ s3db_pending_truncate(Oid serverid, Oid userid, const char *resource)
 	MemoryContextSwitchTo(old);
 }
 
+/* ---------------------------------------------------------------------
+ * What UPDATE and DELETE scans read
+ * ---------------------------------------------------------------------
+ */
+
 void
 s3db_seen_put(Oid serverid, Oid userid, const char *resource, const char *id,
 			  const S3dbSeen *seen)
@@ -477,64 +535,107 @@ s3db_seen_put(Oid serverid, Oid userid, const char *resource, const char *id,
 	char		key[KEYLEN];
 	SeenEnt    *e;
 	bool		found;
-	MemoryContext old;
-	ListCell   *lc;
 
 	state(true);
 	make_key(key, serverid, userid, resource, id);
 	e = lookup(xs->seen, key, HASH_ENTER, &found);
 	if (found)
 		return;					/* the first read is what the store held */
-	old = MemoryContextSwitchTo(TopTransactionContext);
-	e->seen.etag = pstrdup(seen->etag ? seen->etag : "");
-	e->seen.has_body = seen->has_body;
-	e->seen.has_content = seen->has_content;
-	e->seen.version = seen->version ? pstrdup(seen->version) : NULL;
-	e->seen.markers = NIL;
-	foreach(lc, seen->markers)
-		e->seen.markers = lappend(e->seen.markers, pstrdup((char *) lfirst(lc)));
-	e->seen.content_meta = NIL;
-	foreach(lc, seen->content_meta)
-		e->seen.content_meta = lappend(e->seen.content_meta, pstrdup((char *) lfirst(lc)));
-	e->seen.nmeta = seen->nmeta;
-	e->seen.mkeys = palloc(sizeof(char *) * Max(seen->nmeta, 1));
-	e->seen.mvals = palloc(sizeof(char *) * Max(seen->nmeta, 1));
-	for (int i = 0; i < seen->nmeta; i++)
+	memset(&e->place, 0, sizeof(e->place));
+	if (!memory_full())
 	{
-		e->seen.mkeys[i] = pstrdup(seen->mkeys[i]);
-		e->seen.mvals[i] = pstrdup(seen->mvals[i]);
+		MemoryContext old = MemoryContextSwitchTo(xs->entry_cxt);
+
+		e->place.mem = copy_seen(seen);
+		MemoryContextSwitchTo(old);
 	}
-	e->seen.body = NULL;
-	e->seen.body_len = 0;
-	if (seen->body)
+	else
 	{
-		e->seen.body = palloc(seen->body_len + 1);
-		memcpy(e->seen.body, seen->body, seen->body_len);
-		e->seen.body[seen->body_len] = '\0';
-		e->seen.body_len = seen->body_len;
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		s3db_seen_serialize(&buf, seen);
+		spill_write(&buf, &e->place);
+		pfree(buf.data);
 	}
-	e->seen.content_type = seen->content_type ? pstrdup(seen->content_type) : NULL;
-	MemoryContextSwitchTo(old);
 }
 
-S3dbSeen *
-s3db_seen_get(Oid serverid, Oid userid, const char *resource, const char *id)
+static SeenEnt *
+find_seen(Oid serverid, Oid userid, const char *resource, const char *id)
 {
 	char		key[KEYLEN];
-	SeenEnt    *e;
 
 	if (state(false) == NULL)
 		return NULL;
 	make_key(key, serverid, userid, resource, id);
-	e = lookup(xs->seen, key, HASH_FIND, NULL);
-	return e ? &e->seen : NULL;
+	return lookup(xs->seen, key, HASH_FIND, NULL);
+}
+
+S3dbSeen *
+s3db_seen_get(Oid serverid, Oid userid, const char *resource, const char *id,
+			  MemoryContext cxt)
+{
+	SeenEnt    *e = find_seen(serverid, userid, resource, id);
+
+	return e ? load_seen(e, cxt) : NULL;
+}
+
+bool
+s3db_seen_exists(Oid serverid, Oid userid, const char *resource, const char *id)
+{
+	return find_seen(serverid, userid, resource, id) != NULL;
 }
 
 int
 s3db_pending_count(void)
 {
-	return xs ? list_length(xs->log) : 0;
+	return xs ? xs->nlog : 0;
 }
+
+/* ---------------------------------------------------------------------
+ * The final state of each record, for commit.c
+ * ---------------------------------------------------------------------
+ */
+
+void
+s3db_finals_begin(S3dbFinalScan *fs, Oid serverid, Oid userid)
+{
+	fs->serverid = serverid;
+	fs->userid = userid;
+	fs->pos = 0;
+}
+
+int
+s3db_finals_next(S3dbFinalScan *fs, S3dbFinal *out, int max, MemoryContext cxt)
+{
+	int			n = 0;
+
+	if (xs == NULL)
+		return 0;
+	while (n < max && fs->pos < xs->nlog)
+	{
+		int			i = fs->pos++;
+		RecEnt	   *r = xs->log[i].rec;
+		SeenEnt    *se;
+
+		if (r->first != i || r->serverid != fs->serverid || r->userid != fs->userid)
+			continue;
+		/* created and deleted in this transaction: nothing to do */
+		if (r->first_insert && r->last_op == PENDING_DELETE)
+			continue;
+		out[n].last = load_pending(&xs->log[r->last], cxt);
+		out[n].is_insert = r->first_insert;
+		se = lookup(xs->seen, r->key, HASH_FIND, NULL);
+		out[n].seen = se ? load_seen(se, cxt) : NULL;
+		n++;
+	}
+	return n;
+}
+
+/* ---------------------------------------------------------------------
+ * Commit, abort, savepoints
+ * ---------------------------------------------------------------------
+ */
 
 static void apply_all(void);
 
@@ -548,7 +649,7 @@ pre_commit(void)
 {
 	bool		armed = false;
 
-	if (xs == NULL || (xs->log == NIL && xs->truncated == NIL))
+	if (xs == NULL || (xs->nlog == 0 && xs->truncated == NIL))
 		return;
 	if (StatementTimeout > 0 && !get_timeout_active(STATEMENT_TIMEOUT))
 	{
@@ -560,71 +661,56 @@ pre_commit(void)
 		disable_timeout(STATEMENT_TIMEOUT, false);
 }
 
+/* Add (serverid, userid) to a list of pairs unless it is there. */
+static List *
+add_conn(List *conns, Oid serverid, Oid userid)
+{
+	ListCell   *lc;
+
+	foreach(lc, conns)
+	{
+		Oid		   *p = (Oid *) lfirst(lc);
+
+		if (p[0] == serverid && p[1] == userid)
+			return conns;
+	}
+	{
+		Oid		   *p = palloc(sizeof(Oid) * 2);
+
+		p[0] = serverid;
+		p[1] = userid;
+		return lappend(conns, p);
+	}
+}
+
 static void
 apply_all(void)
 {
-	List	   *conns = NIL;	/* list of (serverid, userid) pairs seen */
+	List	   *conns = NIL;
 	ListCell   *lc;
-	int			i = 0;
 
 	/* the connections involved */
-	foreach(lc, xs->log)
-	{
-		S3dbPending *p = (S3dbPending *) lfirst(lc);
-		char	   *k = psprintf("%u/%u", p->serverid, p->userid);
-
-		if (!list_member(conns, makeString(k)))
-			conns = lappend(conns, makeString(k));
-	}
+	for (int i = 0; i < xs->nlog; i++)
+		conns = add_conn(conns, xs->log[i].rec->serverid, xs->log[i].rec->userid);
 	foreach(lc, xs->truncated)
 	{
-		Oid			s,
+		unsigned	s,
 					u;
-		char	   *k;
 
 		sscanf((char *) lfirst(lc), "%u/%u/", &s, &u);
-		k = psprintf("%u/%u", s, u);
-		if (!list_member(conns, makeString(k)))
-			conns = lappend(conns, makeString(k));
+		conns = add_conn(conns, s, u);
 	}
 
 	foreach(lc, conns)
 	{
-		Oid			serverid,
-					userid;
-		List	   *finals = NIL;
+		Oid			serverid = ((Oid *) lfirst(lc))[0];
+		Oid			userid = ((Oid *) lfirst(lc))[1];
 		List	   *truncs = NIL;
 		ListCell   *lc2;
 
-		sscanf(strVal(lfirst(lc)), "%u/%u", &serverid, &userid);
-		i = 0;
-		foreach(lc2, xs->log)
-		{
-			S3dbPending *p = (S3dbPending *) lfirst(lc2);
-			char		key[KEYLEN];
-			LatestEnt  *e;
-
-			if (p->serverid == serverid && p->userid == userid)
-			{
-				make_key(key, serverid, userid, p->resource, p->id);
-				e = lookup(xs->latest, key, HASH_FIND, NULL);
-				if (e && e->first == i)
-				{
-					S3dbFinal  *f = palloc0(sizeof(S3dbFinal));
-
-					f->first = p;
-					f->last = list_nth(xs->log, e->index);
-					f->seen = s3db_seen_get(serverid, userid, p->resource, p->id);
-					/* created and deleted in this transaction: nothing to do */
-					if (!(f->first->is_insert && f->last->op == PENDING_DELETE))
-						finals = lappend(finals, f);
-				}
-			}
-			i++;
-		}
 		foreach(lc2, xs->truncated)
 		{
-			Oid			s,
+			unsigned	s,
 						u;
 			int			off = 0;
 
@@ -639,7 +725,7 @@ apply_all(void)
 				truncs = lappend(truncs, r);
 			}
 		}
-		s3db_commit_apply(s3db_get_conn_for_commit(serverid, userid), finals, truncs);
+		s3db_commit_apply(s3db_get_conn_for_commit(serverid, userid), serverid, userid, truncs);
 	}
 }
 
@@ -653,7 +739,7 @@ xact_callback(XactEvent event, void *arg)
 			pre_commit();
 			break;
 		case XACT_EVENT_PRE_PREPARE:
-			if (xs && (xs->log != NIL || xs->truncated != NIL))
+			if (xs && (xs->nlog > 0 || xs->truncated != NIL))
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						 errmsg("cannot PREPARE a transaction that has written to s3db_fdw foreign tables")));
@@ -684,7 +770,7 @@ subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 				SubLevel   *l = palloc(sizeof(SubLevel));
 
 				l->subid = mySubid;
-				l->loglen = list_length(xs->log);
+				l->loglen = xs->nlog;
 				l->ntrunc = list_length(xs->truncated);
 				xs->subs = lcons(l, xs->subs);
 				MemoryContextSwitchTo(old);
@@ -699,7 +785,8 @@ subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 			{
 				SubLevel   *l = (SubLevel *) linitial(xs->subs);
 
-				xs->log = list_truncate(xs->log, l->loglen);
+				/* what the rolled-back part wrote is forgotten (a file's tail stays unused) */
+				xs->nlog = Min(xs->nlog, l->loglen);
 				xs->truncated = list_truncate(xs->truncated, l->ntrunc);
 				xs->subs = list_delete_first(xs->subs);
 				rebuild_index();
@@ -726,8 +813,8 @@ s3s_code
 s3db_record_as_known(const s3f_resource *res, Oid serverid, Oid userid, const char *id,
 					 const char *passphrase, s3f_record *out, s3s_error *err)
 {
-	S3dbPending *p = s3db_pending_lookup(serverid, userid, res->name, id);
-	S3dbSeen   *seen = s3db_seen_get(serverid, userid, res->name, id);
+	S3dbPending *p = s3db_pending_lookup(serverid, userid, res->name, id, CurrentMemoryContext);
+	S3dbSeen   *seen = s3db_seen_get(serverid, userid, res->name, id, CurrentMemoryContext);
 	s3s_meta	m;
 	const char *body = NULL;
 	size_t		body_len = 0;
@@ -739,17 +826,14 @@ s3db_record_as_known(const s3f_resource *res, Oid serverid, Oid userid, const ch
 		return S3S_ERR_NOT_FOUND;
 	if (p)
 	{
-		S3dbPayload pl;
-
-		s3db_pending_payload(p, &pl);
-		m.n = m.cap = pl.nmeta;
-		m.keys = pl.mkeys;
-		m.values = pl.mvals;
+		m.n = m.cap = p->nmeta;
+		m.keys = p->mkeys;
+		m.values = p->mvals;
 		if (p->op == PENDING_PUT)
 		{
-			body = pl.body;
-			body_len = pl.body_len;
-			ctype = pl.content_type;
+			body = p->body;
+			body_len = p->body_len;
+			ctype = p->content_type;
 		}
 		else if (seen)
 		{

@@ -11,6 +11,7 @@
 #include "postgres.h"
 
 #include "nodes/pg_list.h"
+#include "utils/palloc.h"
 
 #include "store/s3err.h"
 
@@ -21,7 +22,12 @@ typedef enum S3dbPendingOp
 	PENDING_DELETE
 } S3dbPendingOp;
 
-/* One write of one record.  Strings live in TopTransactionContext. */
+/*
+ * One write of one record.  An entry the caller queues is copied; one the
+ * caller gets back lives in transaction memory, or, once the transaction's
+ * writes outgrew work_mem, is read back from a temporary file into the
+ * memory context the caller names.
+ */
 typedef struct S3dbPending
 {
 	S3dbPendingOp op;
@@ -39,11 +45,6 @@ typedef struct S3dbPending
 	char	   *content_type;
 	char	   *version;		/* _v, for partition references */
 	List	   *markers;		/* partition reference keys of the new state */
-	/* a large transaction keeps the payload (metadata, body) in a temp file */
-	bool		spilled;
-	int			spill_fileno;
-	off_t		spill_off;
-	size_t		spill_len;
 } S3dbPending;
 
 /* The object a pending write puts: metadata, body, content type. */
@@ -57,10 +58,7 @@ typedef struct S3dbPayload
 	char	   *content_type;
 } S3dbPayload;
 
-/*
- * The payload of a pending write: pointers into the entry, or, for a write
- * spilled to disk, a copy read back into CurrentMemoryContext.
- */
+/* The payload of a pending write (pointers into the entry). */
 extern void s3db_pending_payload(const S3dbPending *p, S3dbPayload *out);
 
 /* What a scan for UPDATE/DELETE saw of a record in the store. */
@@ -83,25 +81,68 @@ typedef struct S3dbSeen
 
 extern void s3db_xact_init(void);
 
-/* The latest pending write of a record in this transaction, or NULL. */
-extern S3dbPending *s3db_pending_lookup(Oid serverid, Oid userid,
-										const char *resource, const char *id);
+/*
+ * The latest pending write of a record in this transaction, or NULL; an
+ * entry kept on disk is read back into cxt.
+ */
+extern S3dbPending *s3db_pending_lookup(Oid serverid, Oid userid, const char *resource,
+										const char *id, MemoryContext cxt);
 
-/* Queue a write (copied into transaction memory). */
+/*
+ * Whether the transaction wrote the record, and if so its latest operation
+ * and whether its first write created it; reads nothing back.
+ */
+extern bool s3db_pending_state(Oid serverid, Oid userid, const char *resource,
+							   const char *id, S3dbPendingOp *op, bool *is_insert);
+
+/* Queue a write (copied). */
 extern void s3db_pending_add(const S3dbPending *p);
 
-/* Latest pending writes of a resource, in the order first written. */
-extern List *s3db_pending_for_resource(Oid serverid, Oid userid, const char *resource);
+/*
+ * Ids of the records this transaction created in a resource and has not
+ * deleted again, in the order first written.
+ */
+extern List *s3db_pending_new_ids(Oid serverid, Oid userid, const char *resource);
 
 /* Has the resource been truncated in this transaction? */
 extern bool s3db_pending_truncated(Oid serverid, Oid userid, const char *resource);
 extern void s3db_pending_truncate(Oid serverid, Oid userid, const char *resource);
 
-/* Remember / recall what the store held when a record was read for writing. */
+/*
+ * Remember / recall what the store held when a record was read for writing
+ * (the first read counts); s3db_seen_get reads an entry kept on disk back
+ * into cxt.
+ */
 extern void s3db_seen_put(Oid serverid, Oid userid, const char *resource,
 						  const char *id, const S3dbSeen *seen);
 extern S3dbSeen *s3db_seen_get(Oid serverid, Oid userid, const char *resource,
-							   const char *id);
+							   const char *id, MemoryContext cxt);
+extern bool s3db_seen_exists(Oid serverid, Oid userid, const char *resource,
+							 const char *id);
+
+/*
+ * The final state of each record a transaction wrote through one
+ * connection, a chunk at a time in the order first written: its latest
+ * write, what the store held when it was read (or NULL), and whether its
+ * first write created it.  Records created and deleted again are skipped.
+ */
+typedef struct S3dbFinal
+{
+	S3dbPending *last;
+	S3dbSeen   *seen;
+	bool		is_insert;
+} S3dbFinal;
+
+typedef struct S3dbFinalScan
+{
+	Oid			serverid;
+	Oid			userid;
+	int			pos;			/* next log index to look at */
+} S3dbFinalScan;
+
+extern void s3db_finals_begin(S3dbFinalScan *fs, Oid serverid, Oid userid);
+/* Up to max finals into out[], entries read into cxt; 0 at the end. */
+extern int	s3db_finals_next(S3dbFinalScan *fs, S3dbFinal *out, int max, MemoryContext cxt);
 
 /* A record as this transaction knows it (pending version, else as read). */
 struct s3f_resource;

@@ -1,0 +1,265 @@
+/*-------------------------------------------------------------------------
+ *
+ * xact_spill.c
+ *		Pending writes and "seen" records as bytes, for the temporary file
+ *		a large transaction keeps them in (xact.c).
+ *
+ * An entry is a sequence of chunks, each a 32-bit length and that many
+ * bytes; a length of 0xFFFFFFFF is a NULL string.  Lists (partition
+ * references, metadata) are a count followed by their strings.  Reading
+ * checks every length against the record, so a damaged file is an error,
+ * never a wild read.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "utils/memutils.h"
+
+#include "fdw/xact_int.h"
+
+#define NULL_LEN 0xFFFFFFFFu
+
+static void
+put_len(StringInfo buf, uint32 len)
+{
+	appendBinaryStringInfo(buf, (const char *) &len, sizeof(len));
+}
+
+static void
+put_bytes(StringInfo buf, const char *data, size_t len)
+{
+	if (len >= NULL_LEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a pending write of %zu bytes is too large", len)));
+	put_len(buf, (uint32) len);
+	if (len > 0)
+		appendBinaryStringInfo(buf, data, len);
+}
+
+static void
+put_str(StringInfo buf, const char *s)
+{
+	if (s == NULL)
+		put_len(buf, NULL_LEN);
+	else
+		put_bytes(buf, s, strlen(s));
+}
+
+static void
+put_int(StringInfo buf, int32 v)
+{
+	put_bytes(buf, (const char *) &v, sizeof(v));
+}
+
+static void
+put_list(StringInfo buf, List *strs)
+{
+	ListCell   *lc;
+
+	put_int(buf, list_length(strs));
+	foreach(lc, strs)
+		put_str(buf, (const char *) lfirst(lc));
+}
+
+static void
+put_meta(StringInfo buf, int n, char **keys, char **vals)
+{
+	put_int(buf, n);
+	for (int i = 0; i < n; i++)
+	{
+		put_str(buf, keys[i]);
+		put_str(buf, vals[i]);
+	}
+}
+
+typedef struct Reader
+{
+	const char *pos;
+	const char *end;
+} Reader;
+
+static void
+corrupt(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("s3db_fdw temporary file of pending writes is corrupt")));
+}
+
+/* The next chunk: its bytes (not terminated) and length; NULL for a NULL string. */
+static const char *
+get_chunk(Reader *r, uint32 *len)
+{
+	uint32		l;
+	const char *data;
+
+	if (r->end - r->pos < (long) sizeof(l))
+		corrupt();
+	memcpy(&l, r->pos, sizeof(l));
+	r->pos += sizeof(l);
+	if (l == NULL_LEN)
+	{
+		*len = 0;
+		return NULL;
+	}
+	if (r->end - r->pos < (long) l)
+		corrupt();
+	data = r->pos;
+	r->pos += l;
+	*len = l;
+	return data;
+}
+
+static char *
+get_str(Reader *r)
+{
+	uint32		len;
+	const char *d = get_chunk(r, &len);
+
+	return d ? pnstrdup(d, len) : NULL;
+}
+
+static int32
+get_int(Reader *r)
+{
+	uint32		len;
+	const char *d = get_chunk(r, &len);
+	int32		v;
+
+	if (d == NULL || len != sizeof(v))
+		corrupt();
+	memcpy(&v, d, sizeof(v));
+	return v;
+}
+
+static List *
+get_list(Reader *r)
+{
+	int32		n = get_int(r);
+	List	   *out = NIL;
+
+	if (n < 0)
+		corrupt();
+	for (int i = 0; i < n; i++)
+		out = lappend(out, get_str(r));
+	return out;
+}
+
+static int
+get_meta(Reader *r, char ***keys, char ***vals)
+{
+	int32		n = get_int(r);
+
+	if (n < 0 || n > (int32) (MaxAllocSize / sizeof(char *)) - 1)
+		corrupt();
+	*keys = palloc(sizeof(char *) * Max(n, 1));
+	*vals = palloc(sizeof(char *) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		(*keys)[i] = get_str(r);
+		(*vals)[i] = get_str(r);
+		if ((*keys)[i] == NULL || (*vals)[i] == NULL)
+			corrupt();
+	}
+	return n;
+}
+
+/* A body: bytes plus a terminating NUL, or NULL. */
+static char *
+get_body(Reader *r, size_t *len)
+{
+	uint32		l;
+	const char *d = get_chunk(r, &l);
+	char	   *b;
+
+	*len = 0;
+	if (d == NULL)
+		return NULL;
+	b = palloc(l + 1);
+	memcpy(b, d, l);
+	b[l] = '\0';
+	*len = l;
+	return b;
+}
+
+void
+s3db_pending_serialize(StringInfo buf, const S3dbPending *p)
+{
+	put_int(buf, (int32) p->op);
+	put_int(buf, (int32) p->serverid);
+	put_int(buf, (int32) p->userid);
+	put_int(buf, p->is_insert ? 1 : 0);
+	put_str(buf, p->resource);
+	put_str(buf, p->id);
+	put_str(buf, p->key);
+	put_str(buf, p->version);
+	put_list(buf, p->markers);
+	put_meta(buf, p->nmeta, p->mkeys, p->mvals);
+	if (p->body)
+		put_bytes(buf, p->body, p->body_len);
+	else
+		put_len(buf, NULL_LEN);
+	put_str(buf, p->content_type);
+}
+
+S3dbPending *
+s3db_pending_deserialize(const char *data, size_t len)
+{
+	Reader		r = {data, data + len};
+	S3dbPending *p = palloc0(sizeof(S3dbPending));
+
+	p->op = (S3dbPendingOp) get_int(&r);
+	p->serverid = (Oid) get_int(&r);
+	p->userid = (Oid) get_int(&r);
+	p->is_insert = get_int(&r) != 0;
+	p->resource = get_str(&r);
+	p->id = get_str(&r);
+	p->key = get_str(&r);
+	p->version = get_str(&r);
+	p->markers = get_list(&r);
+	p->nmeta = get_meta(&r, &p->mkeys, &p->mvals);
+	p->body = get_body(&r, &p->body_len);
+	p->content_type = get_str(&r);
+	if (p->resource == NULL || p->id == NULL || p->key == NULL || r.pos != r.end)
+		corrupt();
+	return p;
+}
+
+void
+s3db_seen_serialize(StringInfo buf, const S3dbSeen *s)
+{
+	put_str(buf, s->etag);
+	put_int(buf, s->has_body ? 1 : 0);
+	put_int(buf, s->has_content ? 1 : 0);
+	put_str(buf, s->version);
+	put_list(buf, s->markers);
+	put_list(buf, s->content_meta);
+	put_meta(buf, s->nmeta, s->mkeys, s->mvals);
+	if (s->body)
+		put_bytes(buf, s->body, s->body_len);
+	else
+		put_len(buf, NULL_LEN);
+	put_str(buf, s->content_type);
+}
+
+S3dbSeen *
+s3db_seen_deserialize(const char *data, size_t len)
+{
+	Reader		r = {data, data + len};
+	S3dbSeen   *s = palloc0(sizeof(S3dbSeen));
+
+	s->etag = get_str(&r);
+	s->has_body = get_int(&r) != 0;
+	s->has_content = get_int(&r) != 0;
+	s->version = get_str(&r);
+	s->markers = get_list(&r);
+	s->content_meta = get_list(&r);
+	s->nmeta = get_meta(&r, &s->mkeys, &s->mvals);
+	s->body = get_body(&r, &s->body_len);
+	s->content_type = get_str(&r);
+	if (s->etag == NULL || r.pos != r.end)
+		corrupt();
+	return s;
+}
