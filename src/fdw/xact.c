@@ -431,7 +431,15 @@ s3db_pending_add(const S3dbPending *p)
 	memset(slot, 0, sizeof(*slot));
 	slot->op = q.op;
 	slot->is_insert = q.is_insert;
-	slot->hkey = prev ? prev->key : MemoryContextStrdup(xs->index_cxt, key);
+	if (prev)
+		slot->hkey = prev->key;
+	else
+	{
+		/* an UPDATE or DELETE scan read it first: share that key string */
+		SeenEnt    *se = lookup(xs->seen, key, HASH_FIND, NULL);
+
+		slot->hkey = se ? se->key : MemoryContextStrdup(xs->index_cxt, key);
+	}
 	if (!memory_full())
 	{
 		old = MemoryContextSwitchTo(xs->entry_cxt);
