@@ -57,7 +57,7 @@ test/unit/bin/%: test/unit/%.c $(UNIT_CORE) $(wildcard test/unit/*.h)
 .PHONY: unit unit-build
 unit-build: $(UNIT_BINS)
 unit: unit-build
-	cd test/unit && prove -e '' $(patsubst test/unit/%,%,$(UNIT_BINS))
+	cd test/unit && prove -j2 -e '' $(patsubst test/unit/%,%,$(UNIT_BINS))
 
 clean: clean-unit
 clean-unit:
