@@ -27,7 +27,6 @@
 
 #include "access/xact.h"
 #include "miscadmin.h"
-#include "storage/buffile.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/timeout.h"
@@ -38,15 +37,6 @@
 #include "fdw/commit.h"
 
 #define KEYLEN 1600
-
-/* Where an entry lives: in memory (mem), or at a place in the spill file. */
-typedef struct Place
-{
-	void	   *mem;			/* S3dbPending * or S3dbSeen *, or NULL */
-	int			fileno;
-	off_t		off;
-	uint32		len;
-} Place;
 
 /* One record this transaction wrote: hash entry keyed "server/user/resource/id". */
 typedef struct RecEnt
@@ -64,7 +54,7 @@ typedef struct RecEnt
 /* One write in the log. */
 typedef struct LogSlot
 {
-	Place		place;
+	S3dbPlace	place;
 	RecEnt	   *rec;			/* its record (rebuilt with the index) */
 	char	   *hkey;			/* the record's hash key */
 	S3dbPendingOp op;
@@ -74,7 +64,7 @@ typedef struct LogSlot
 typedef struct SeenEnt
 {
 	char	   *key;
-	Place		place;
+	S3dbPlace	place;
 } SeenEnt;
 
 typedef struct SubLevel
@@ -96,9 +86,7 @@ typedef struct XactState
 	List	   *names;			/* resource names and versions, one copy each */
 	MemoryContext index_cxt;	/* keys and index entries: packed, never freed */
 	MemoryContext entry_cxt;	/* entries kept in memory, up to work_mem */
-	BufFile    *spill;			/* entries beyond work_mem */
-	int			spill_end_file; /* where the next entry goes */
-	off_t		spill_end_off;
+	S3dbSpill	spill;			/* entries beyond work_mem */
 } XactState;
 
 static XactState *xs = NULL;
@@ -175,110 +163,36 @@ memory_full(void)
 	return MemoryContextMemAllocated(xs->entry_cxt, true) > (Size) work_mem * 1024;
 }
 
-/* Append bytes to the spill file; where they went in *pl. */
+/*
+ * Keep a write (p) or a seen record (s) at *pl: a copy in memory while the
+ * entries there take less than work_mem, its bytes in the spill file after.
+ */
 static void
-spill_write(const StringInfo buf, Place *pl)
+keep_entry(S3dbPlace *pl, const S3dbPending *p, const S3dbSeen *s)
 {
-	if (xs->spill == NULL)
+	memset(pl, 0, sizeof(*pl));
+	if (!memory_full())
 	{
-		ResourceOwner saved = CurrentResourceOwner;
-		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+		MemoryContext old = MemoryContextSwitchTo(xs->entry_cxt);
 
-		CurrentResourceOwner = TopTransactionResourceOwner;
-		xs->spill = BufFileCreateTemp(false);
-		CurrentResourceOwner = saved;
+		if (p)
+			pl->mem = s3db_pending_copy(p, tx_name(p->resource), tx_name(p->version));
+		else
+			pl->mem = s3db_seen_copy(s);
 		MemoryContextSwitchTo(old);
 	}
-	/* reads move the position: always append at our own end mark */
-	if (BufFileSeek(xs->spill, xs->spill_end_file, xs->spill_end_off, SEEK_SET) != 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not seek in a temporary file of pending writes")));
-	BufFileWrite(xs->spill, buf->data, buf->len);
-	pl->mem = NULL;
-	pl->fileno = xs->spill_end_file;
-	pl->off = xs->spill_end_off;
-	pl->len = (uint32) buf->len;
-	BufFileTell(xs->spill, &xs->spill_end_file, &xs->spill_end_off);
-}
-
-/* The bytes of an entry on disk, in CurrentMemoryContext. */
-static char *
-spill_read(const Place *pl)
-{
-	char	   *buf = palloc(pl->len);
-
-	if (BufFileSeek(xs->spill, pl->fileno, pl->off, SEEK_SET) != 0 ||
-		BufFileRead(xs->spill, buf, pl->len) != pl->len)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not read pending writes back from a temporary file")));
-	return buf;
-}
-
-/* A deep copy of a write in CurrentMemoryContext. */
-static S3dbPending *
-copy_pending(const S3dbPending *p)
-{
-	S3dbPending *c = palloc(sizeof(S3dbPending));
-	ListCell   *lc;
-
-	*c = *p;
-	c->resource = tx_name(p->resource);
-	c->version = tx_name(p->version);
-	c->id = pstrdup(p->id);
-	c->key = pstrdup(p->key);
-	c->markers = NIL;
-	foreach(lc, p->markers)
-		c->markers = lappend(c->markers, pstrdup((char *) lfirst(lc)));
-	c->mkeys = palloc(sizeof(char *) * Max(p->nmeta, 1));
-	c->mvals = palloc(sizeof(char *) * Max(p->nmeta, 1));
-	for (int i = 0; i < p->nmeta; i++)
+	else
 	{
-		c->mkeys[i] = pstrdup(p->mkeys[i]);
-		c->mvals[i] = pstrdup(p->mvals[i]);
-	}
-	if (p->body)
-	{
-		c->body = palloc(p->body_len + 1);
-		memcpy(c->body, p->body, p->body_len);
-		c->body[p->body_len] = '\0';
-	}
-	c->content_type = p->content_type ? pstrdup(p->content_type) : NULL;
-	return c;
-}
+		StringInfoData buf;
 
-static S3dbSeen *
-copy_seen(const S3dbSeen *s)
-{
-	S3dbSeen   *c = palloc0(sizeof(S3dbSeen));
-	ListCell   *lc;
-
-	c->etag = pstrdup(s->etag ? s->etag : "");
-	c->has_body = s->has_body;
-	c->has_content = s->has_content;
-	c->version = s->version ? pstrdup(s->version) : NULL;
-	foreach(lc, s->markers)
-		c->markers = lappend(c->markers, pstrdup((char *) lfirst(lc)));
-	foreach(lc, s->content_meta)
-		c->content_meta = lappend(c->content_meta, pstrdup((char *) lfirst(lc)));
-	c->nmeta = s->nmeta;
-	c->mkeys = palloc(sizeof(char *) * Max(s->nmeta, 1));
-	c->mvals = palloc(sizeof(char *) * Max(s->nmeta, 1));
-	for (int i = 0; i < s->nmeta; i++)
-	{
-		c->mkeys[i] = pstrdup(s->mkeys[i]);
-		c->mvals[i] = pstrdup(s->mvals[i]);
+		initStringInfo(&buf);
+		if (p)
+			s3db_pending_serialize(&buf, p);
+		else
+			s3db_seen_serialize(&buf, s);
+		s3db_spill_write(&xs->spill, &buf, pl);
+		pfree(buf.data);
 	}
-	if (s->body)
-	{
-		c->body = palloc(s->body_len + 1);
-		memcpy(c->body, s->body, s->body_len);
-		c->body[s->body_len] = '\0';
-		c->body_len = s->body_len;
-	}
-	c->content_type = s->content_type ? pstrdup(s->content_type) : NULL;
-	return c;
 }
 
 static S3dbPending *
@@ -291,7 +205,7 @@ load_pending(const LogSlot *slot, MemoryContext cxt)
 	if (slot->place.mem)
 		return (S3dbPending *) slot->place.mem;
 	old = MemoryContextSwitchTo(cxt);
-	raw = spill_read(&slot->place);
+	raw = s3db_spill_read(&xs->spill, &slot->place);
 	p = s3db_pending_deserialize(raw, slot->place.len);
 	pfree(raw);
 	MemoryContextSwitchTo(old);
@@ -308,7 +222,7 @@ load_seen(const SeenEnt *e, MemoryContext cxt)
 	if (e->place.mem)
 		return (S3dbSeen *) e->place.mem;
 	old = MemoryContextSwitchTo(cxt);
-	raw = spill_read(&e->place);
+	raw = s3db_spill_read(&xs->spill, &e->place);
 	s = s3db_seen_deserialize(raw, e->place.len);
 	pfree(raw);
 	MemoryContextSwitchTo(old);
@@ -411,7 +325,6 @@ s3db_pending_add(const S3dbPending *p)
 	LogSlot    *slot;
 	RecEnt	   *prev;
 	S3dbPending q = *p;
-	MemoryContext old;
 
 	state(true);
 	make_key(key, p->serverid, p->userid, p->resource, p->id);
@@ -440,21 +353,7 @@ s3db_pending_add(const S3dbPending *p)
 
 		slot->hkey = se ? se->key : MemoryContextStrdup(xs->index_cxt, key);
 	}
-	if (!memory_full())
-	{
-		old = MemoryContextSwitchTo(xs->entry_cxt);
-		slot->place.mem = copy_pending(&q);
-		MemoryContextSwitchTo(old);
-	}
-	else
-	{
-		StringInfoData buf;
-
-		initStringInfo(&buf);
-		s3db_pending_serialize(&buf, &q);
-		spill_write(&buf, &slot->place);
-		pfree(buf.data);
-	}
+	keep_entry(&slot->place, &q, NULL);
 	index_slot(xs->nlog);
 	xs->nlog++;
 }
@@ -549,23 +448,7 @@ s3db_seen_put(Oid serverid, Oid userid, const char *resource, const char *id,
 	e = lookup(xs->seen, key, HASH_ENTER, &found);
 	if (found)
 		return;					/* the first read is what the store held */
-	memset(&e->place, 0, sizeof(e->place));
-	if (!memory_full())
-	{
-		MemoryContext old = MemoryContextSwitchTo(xs->entry_cxt);
-
-		e->place.mem = copy_seen(seen);
-		MemoryContextSwitchTo(old);
-	}
-	else
-	{
-		StringInfoData buf;
-
-		initStringInfo(&buf);
-		s3db_seen_serialize(&buf, seen);
-		spill_write(&buf, &e->place);
-		pfree(buf.data);
-	}
+	keep_entry(&e->place, NULL, seen);
 }
 
 static SeenEnt *
@@ -757,8 +640,8 @@ xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
 		case XACT_EVENT_PREPARE:
-			if (xs && xs->spill)
-				BufFileClose(xs->spill);
+			if (xs)
+				s3db_spill_close(&xs->spill);
 			xs = NULL;			/* its memory goes with TopTransactionContext */
 			break;
 	}

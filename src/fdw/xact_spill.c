@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * xact_spill.c
- *		Pending writes and "seen" records as bytes, for the temporary file
- *		a large transaction keeps them in (xact.c).
+ *		Pending writes and "seen" records as copies and as bytes, and the
+ *		temporary file a large transaction keeps the bytes in (xact.c).
  *
  * An entry is a sequence of chunks, each a 32-bit length and that many
  * bytes; a length of 0xFFFFFFFF is a NULL string.  Lists (partition
@@ -15,6 +15,7 @@
 #include "postgres.h"
 
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 
 #include "fdw/xact_int.h"
 
@@ -262,4 +263,128 @@ s3db_seen_deserialize(const char *data, size_t len)
 	if (s->etag == NULL || r.pos != r.end)
 		corrupt();
 	return s;
+}
+
+/* ---------------------------------------------------------------------
+ * Copies in memory and the spill file
+ * ---------------------------------------------------------------------
+ */
+
+/* Append bytes to the spill file; where they went in *pl. */
+void
+s3db_spill_write(S3dbSpill *sp, const StringInfo buf, S3dbPlace *pl)
+{
+	if (sp->file == NULL)
+	{
+		ResourceOwner saved = CurrentResourceOwner;
+		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+
+		CurrentResourceOwner = TopTransactionResourceOwner;
+		sp->file = BufFileCreateTemp(false);
+		CurrentResourceOwner = saved;
+		MemoryContextSwitchTo(old);
+	}
+	/* reads move the position: always append at our own end mark */
+	if (BufFileSeek(sp->file, sp->end_file, sp->end_off, SEEK_SET) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not seek in a temporary file of pending writes")));
+	BufFileWrite(sp->file, buf->data, buf->len);
+	pl->mem = NULL;
+	pl->fileno = sp->end_file;
+	pl->off = sp->end_off;
+	pl->len = (uint32) buf->len;
+	BufFileTell(sp->file, &sp->end_file, &sp->end_off);
+}
+
+/* The bytes of an entry on disk, in CurrentMemoryContext. */
+char *
+s3db_spill_read(S3dbSpill *sp, const S3dbPlace *pl)
+{
+	char	   *buf = palloc(pl->len);
+
+	if (BufFileSeek(sp->file, pl->fileno, pl->off, SEEK_SET) != 0 ||
+		BufFileRead(sp->file, buf, pl->len) != pl->len)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not read pending writes back from a temporary file")));
+	return buf;
+}
+
+/* Close the file, if there is one (at the end of the transaction). */
+void
+s3db_spill_close(S3dbSpill *sp)
+{
+	if (sp->file)
+		BufFileClose(sp->file);
+	sp->file = NULL;
+}
+
+/*
+ * A deep copy of a write in CurrentMemoryContext; its resource name and
+ * version are the caller's copies, shared by the transaction's writes.
+ */
+S3dbPending *
+s3db_pending_copy(const S3dbPending *p, char *resource, char *version)
+{
+	S3dbPending *c = palloc(sizeof(S3dbPending));
+	ListCell   *lc;
+
+	*c = *p;
+	c->resource = resource;
+	c->version = version;
+	c->id = pstrdup(p->id);
+	c->key = pstrdup(p->key);
+	c->markers = NIL;
+	foreach(lc, p->markers)
+		c->markers = lappend(c->markers, pstrdup((char *) lfirst(lc)));
+	c->mkeys = palloc(sizeof(char *) * Max(p->nmeta, 1));
+	c->mvals = palloc(sizeof(char *) * Max(p->nmeta, 1));
+	for (int i = 0; i < p->nmeta; i++)
+	{
+		c->mkeys[i] = pstrdup(p->mkeys[i]);
+		c->mvals[i] = pstrdup(p->mvals[i]);
+	}
+	if (p->body)
+	{
+		c->body = palloc(p->body_len + 1);
+		memcpy(c->body, p->body, p->body_len);
+		c->body[p->body_len] = '\0';
+	}
+	c->content_type = p->content_type ? pstrdup(p->content_type) : NULL;
+	return c;
+}
+
+/* A deep copy of a seen record in CurrentMemoryContext. */
+S3dbSeen *
+s3db_seen_copy(const S3dbSeen *s)
+{
+	S3dbSeen   *c = palloc0(sizeof(S3dbSeen));
+	ListCell   *lc;
+
+	c->etag = pstrdup(s->etag ? s->etag : "");
+	c->has_body = s->has_body;
+	c->has_content = s->has_content;
+	c->version = s->version ? pstrdup(s->version) : NULL;
+	foreach(lc, s->markers)
+		c->markers = lappend(c->markers, pstrdup((char *) lfirst(lc)));
+	foreach(lc, s->content_meta)
+		c->content_meta = lappend(c->content_meta, pstrdup((char *) lfirst(lc)));
+	c->nmeta = s->nmeta;
+	c->mkeys = palloc(sizeof(char *) * Max(s->nmeta, 1));
+	c->mvals = palloc(sizeof(char *) * Max(s->nmeta, 1));
+	for (int i = 0; i < s->nmeta; i++)
+	{
+		c->mkeys[i] = pstrdup(s->mkeys[i]);
+		c->mvals[i] = pstrdup(s->mvals[i]);
+	}
+	if (s->body)
+	{
+		c->body = palloc(s->body_len + 1);
+		memcpy(c->body, s->body, s->body_len);
+		c->body[s->body_len] = '\0';
+		c->body_len = s->body_len;
+	}
+	c->content_type = s->content_type ? pstrdup(s->content_type) : NULL;
+	return c;
 }
