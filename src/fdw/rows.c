@@ -221,20 +221,10 @@ static void
 pending_from_object(S3dbPending *p, const s3f_object_out *o)
 {
 	p->nmeta = o->meta.n;
-	p->mkeys = palloc(sizeof(char *) * Max(o->meta.n, 1));
-	p->mvals = palloc(sizeof(char *) * Max(o->meta.n, 1));
-	for (int i = 0; i < o->meta.n; i++)
-	{
-		p->mkeys[i] = pstrdup(o->meta.keys[i]);
-		p->mvals[i] = pstrdup(o->meta.values[i]);
-	}
-	if (o->body)
-	{
-		p->body = palloc(o->body_len + 1);
-		memcpy(p->body, o->body, o->body_len);
-		p->body[o->body_len] = '\0';
-		p->body_len = o->body_len;
-	}
+	p->mkeys = s3db_copy_strings(o->meta.keys, o->meta.n);
+	p->mvals = s3db_copy_strings(o->meta.values, o->meta.n);
+	p->body = s3db_copy_bytes(o->body, o->body_len);
+	p->body_len = o->body_len;
 	p->content_type = o->content_type ? pstrdup(o->content_type) : NULL;
 }
 

@@ -154,4 +154,8 @@ extern s3s_code s3db_record_as_known(const struct s3f_resource *res, Oid serveri
 /* Number of pending writes (for EXPLAIN ANALYZE and tests). */
 extern int	s3db_pending_count(void);
 
+/* Copies into CurrentMemoryContext (xact_spill.c). */
+extern char **s3db_copy_strings(char *const *from, int n);
+extern char *s3db_copy_bytes(const char *from, size_t len);
+
 #endif							/* S3DB_XACT_H */

@@ -173,16 +173,9 @@ get_body(Reader *r, size_t *len)
 {
 	uint32		l;
 	const char *d = get_chunk(r, &l);
-	char	   *b;
 
-	*len = 0;
-	if (d == NULL)
-		return NULL;
-	b = palloc(l + 1);
-	memcpy(b, d, l);
-	b[l] = '\0';
-	*len = l;
-	return b;
+	*len = d ? l : 0;
+	return s3db_copy_bytes(d, *len);
 }
 
 void
@@ -320,6 +313,31 @@ s3db_spill_close(S3dbSpill *sp)
 	sp->file = NULL;
 }
 
+/* Copies of n strings, in an array of at least one slot (palloc). */
+char **
+s3db_copy_strings(char *const *from, int n)
+{
+	char	  **to = palloc(sizeof(char *) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+		to[i] = pstrdup(from[i]);
+	return to;
+}
+
+/* A NUL-terminated copy of len bytes (palloc), or NULL for NULL. */
+char *
+s3db_copy_bytes(const char *from, size_t len)
+{
+	char	   *to;
+
+	if (from == NULL)
+		return NULL;
+	to = palloc(len + 1);
+	memcpy(to, from, len);
+	to[len] = '\0';
+	return to;
+}
+
 /*
  * A deep copy of a write in CurrentMemoryContext; its resource name and
  * version are the caller's copies, shared by the transaction's writes.
@@ -338,19 +356,9 @@ s3db_pending_copy(const S3dbPending *p, char *resource, char *version)
 	c->markers = NIL;
 	foreach(lc, p->markers)
 		c->markers = lappend(c->markers, pstrdup((char *) lfirst(lc)));
-	c->mkeys = palloc(sizeof(char *) * Max(p->nmeta, 1));
-	c->mvals = palloc(sizeof(char *) * Max(p->nmeta, 1));
-	for (int i = 0; i < p->nmeta; i++)
-	{
-		c->mkeys[i] = pstrdup(p->mkeys[i]);
-		c->mvals[i] = pstrdup(p->mvals[i]);
-	}
-	if (p->body)
-	{
-		c->body = palloc(p->body_len + 1);
-		memcpy(c->body, p->body, p->body_len);
-		c->body[p->body_len] = '\0';
-	}
+	c->mkeys = s3db_copy_strings(p->mkeys, p->nmeta);
+	c->mvals = s3db_copy_strings(p->mvals, p->nmeta);
+	c->body = s3db_copy_bytes(p->body, p->body_len);
 	c->content_type = p->content_type ? pstrdup(p->content_type) : NULL;
 	return c;
 }
@@ -371,20 +379,10 @@ s3db_seen_copy(const S3dbSeen *s)
 	foreach(lc, s->content_meta)
 		c->content_meta = lappend(c->content_meta, pstrdup((char *) lfirst(lc)));
 	c->nmeta = s->nmeta;
-	c->mkeys = palloc(sizeof(char *) * Max(s->nmeta, 1));
-	c->mvals = palloc(sizeof(char *) * Max(s->nmeta, 1));
-	for (int i = 0; i < s->nmeta; i++)
-	{
-		c->mkeys[i] = pstrdup(s->mkeys[i]);
-		c->mvals[i] = pstrdup(s->mvals[i]);
-	}
-	if (s->body)
-	{
-		c->body = palloc(s->body_len + 1);
-		memcpy(c->body, s->body, s->body_len);
-		c->body[s->body_len] = '\0';
-		c->body_len = s->body_len;
-	}
+	c->mkeys = s3db_copy_strings(s->mkeys, s->nmeta);
+	c->mvals = s3db_copy_strings(s->mvals, s->nmeta);
+	c->body = s3db_copy_bytes(s->body, s->body_len);
+	c->body_len = s->body_len;
 	c->content_type = s->content_type ? pstrdup(s->content_type) : NULL;
 	return c;
 }
