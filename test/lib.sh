@@ -12,8 +12,9 @@ as_pg() {
   if [ "$(id -u)" = 0 ]; then runuser -u "$PGUSER_OS" -- "$@"; else "$@"; fi
 }
 
+# a free loopback port below the ephemeral range (see test/free_port.py)
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+  /usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/free_port.py"
 }
 
 # make_work DIR: a scratch directory the server user can read and write

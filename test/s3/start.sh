@@ -21,8 +21,7 @@ rm -f "$dir/env" "$dir/proxy.port"
 : > "$dir/signature-failures.log"
 
 free_port() {
-    /usr/bin/python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+    /usr/bin/python3 "$here/../free_port.py"
 }
 port_open() {
     /usr/bin/python3 -c 'import socket, sys
