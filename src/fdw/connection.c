@@ -161,6 +161,8 @@ s3db_get_conn(Oid serverid, Oid userid)
 		c->invalid = true;
 		conn_open(c);
 	}
+	/* at every use, not only at open: a revoked privilege counts at once */
+	s3db_check_store_access(c, userid, false);
 	s3s_set_cancel(c->store, s3db_cancel_requested, NULL);
 	return c;
 }

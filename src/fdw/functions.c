@@ -196,6 +196,8 @@ s3db_create_resource(PG_FUNCTION_ARGS)
 	rel = table_open(relid, AccessShareLock);
 	s3db_table_options(relid, &topts);
 	conn = s3db_get_conn(topts.serverid, GetUserId());
+	/* it writes s3db.json */
+	s3db_check_store_access(conn, GetUserId(), true);
 	desc = RelationGetDescr(rel);
 
 	/* nested attributes: group dotted fields under their top-level object */

@@ -56,6 +56,44 @@ static const char *const strategy_names[] = {
 };
 
 
+/*
+ * The user a write runs as: the one whose privileges are checked on the
+ * result relation, i.e. the owner of a view the statement writes through,
+ * else the current user.  The scan under an UPDATE or DELETE uses the same
+ * user (and so the same user mapping and pending writes).
+ */
+static Oid
+result_rel_user(ResultRelInfo *rinfo, EState *estate)
+{
+#if PG_VERSION_NUM >= 160000
+	return ExecGetResultRelCheckAsUser(rinfo, estate);
+#else
+	Index		rti = rinfo->ri_RangeTableIndex;
+	RangeTblEntry *rte;
+
+	/* a partition reached by tuple routing has no range table entry */
+	if (rti == 0 && rinfo->ri_RootResultRelInfo != NULL)
+		rti = rinfo->ri_RootResultRelInfo->ri_RangeTableIndex;
+	if (rti == 0)
+		return GetUserId();
+	rte = exec_rt_fetch(rti, estate);
+	return OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+#endif
+}
+
+/* The same, when planning. */
+static Oid
+planned_rel_user(PlannerInfo *root, RangeTblEntry *rte)
+{
+#if PG_VERSION_NUM >= 160000
+	RTEPermissionInfo *perminfo = getRTEPermissionInfo(root->parse->rteperminfos, rte);
+
+	return OidIsValid(perminfo->checkAsUser) ? perminfo->checkAsUser : GetUserId();
+#else
+	return OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+#endif
+}
+
 /* The column reading the record id; errors if there is none. */
 static AttrNumber
 id_attnum(Relation rel)
@@ -143,7 +181,7 @@ s3dbPlanForeignModify(PlannerInfo *root, ModifyTable *plan, Index resultRelation
 		const s3f_resource *res;
 
 		s3db_table_options(rte->relid, &topts);
-		conn = s3db_get_conn(topts.serverid, GetUserId());
+		conn = s3db_get_conn(topts.serverid, planned_rel_user(root, rte));
 		cat = s3db_conn_catalog(conn);
 		res = s3db_find_resource(cat, topts.resource, RelationGetRelationName(rel));
 
@@ -175,8 +213,9 @@ open_state(S3dbModifyState *ms, Relation rel, EState *estate, ResultRelInfo *rin
 
 	s3db_table_options(RelationGetRelid(rel), &topts);
 	ms->serverid = topts.serverid;
-	ms->userid = topts.userid;
+	ms->userid = result_rel_user(rinfo, estate);
 	ms->conn = s3db_get_conn(ms->serverid, ms->userid);
+	s3db_check_store_access(ms->conn, ms->userid, true);
 	ms->cat = s3db_catalog_pin(ms->conn, ms->cxt);
 	ms->res = s3db_find_resource(ms->cat, topts.resource, ms->relname);
 
@@ -235,7 +274,6 @@ open_state(S3dbModifyState *ms, Relation rel, EState *estate, ResultRelInfo *rin
 	/* plugin hook: TTL index entries and audit records join the commit */
 	ms->plugins = s3db_plugins_begin(rel, ms->conn, ms->res, ms->serverid,
 									 ms->userid, &ms->wopts);
-	(void) rinfo;
 }
 
 void
@@ -462,6 +500,9 @@ s3dbExecForeignTruncate(List *rels, DropBehavior behavior, bool restart_seqs)
 		S3dbTableOptions topts;
 
 		s3db_table_options(RelationGetRelid(rel), &topts);
+		/* TRUNCATE runs as the current user (it cannot go through a view) */
+		s3db_check_store_access(s3db_get_conn(topts.serverid, topts.userid),
+								topts.userid, true);
 		/* announce the deletions while the records can still be read */
 		s3db_replicator_capture_truncate(rel);
 		s3db_pending_truncate(topts.serverid, topts.userid, topts.resource);

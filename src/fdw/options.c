@@ -11,6 +11,16 @@
  * move it into the user mapping, where s3db.js connection strings are
  * accepted exactly as JavaScript programs use them.
  *
+ * Options that choose where the database server reads, writes or connects
+ * are for the roles PostgreSQL trusts with that: a file:// directory, and
+ * a server without connection_string (the embedded store under the data
+ * directory), need pg_read_server_files or pg_write_server_files; an
+ * endpoint (an http(s):// connection string, the "endpoint" option), a CA
+ * file and unverified TLS need a superuser.  An s3:// string can reach
+ * only AWS S3: its bucket name is checked against S3's rules before it is
+ * used in a host name (src/store/connstr.c).  These checks apply to the
+ * role defining the option; access.c checks the role using the store.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -38,6 +48,7 @@ typedef enum S3dbOptKind
 	OPT_URL,					/* a connection string */
 	OPT_ENDPOINT,				/* an http(s) origin */
 	OPT_URL_STYLE,				/* path | virtual */
+	OPT_REGION,					/* part of the AWS host name */
 	OPT_INT,
 	OPT_VERIFY,					/* a boolean only superusers may turn off */
 	OPT_SECRET,					/* credential: never echoed */
@@ -56,7 +67,7 @@ typedef struct S3dbOption
 static const S3dbOption s3db_options[] = {
 	/* server */
 	{"connection_string", ForeignServerRelationId, OPT_URL},
-	{"region", ForeignServerRelationId, OPT_TEXT},
+	{"region", ForeignServerRelationId, OPT_REGION},
 	{"endpoint", ForeignServerRelationId, OPT_ENDPOINT},
 	{"url_style", ForeignServerRelationId, OPT_URL_STYLE},
 	{"metadata_limit", ForeignServerRelationId, OPT_INT, 256, 65536},
@@ -155,6 +166,16 @@ may_use_local_files(void)
 }
 
 static void
+refuse_local_files(const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to use %s", what),
+			 errhint("Only superusers and members of pg_read_server_files or pg_write_server_files may point s3db_fdw at a directory of the database server; "
+					 "a server without connection_string uses the embedded file:// store under the data directory.")));
+}
+
+static void
 validate_url(const char *url, Oid context)
 {
 	s3s_location loc;
@@ -180,10 +201,7 @@ validate_url(const char *url, Oid context)
 	if (strcmp(loc.scheme, "file") == 0 && !may_use_local_files())
 	{
 		s3s_location_free(&loc);
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to use a file:// store"),
-				 errhint("Only superusers and members of pg_read_server_files or pg_write_server_files may point s3db_fdw at a local directory.")));
+		refuse_local_files("a file:// store");
 	}
 	if ((strcmp(loc.scheme, "http") == 0 || strcmp(loc.scheme, "https") == 0) && !superuser())
 	{
@@ -217,6 +235,15 @@ validate_option(DefElem *def, const S3dbOption *opt)
 						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 						 errmsg("permission denied to set option \"%s\"", def->defname),
 						 errhint("Only superusers may point s3db_fdw at an endpoint other than AWS S3.")));
+			break;
+		case OPT_REGION:
+			/* it becomes part of the host name s3.<region>.amazonaws.com */
+			if (val[0] == '\0' || strlen(val) > 40 ||
+				strspn(val, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(val))
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("invalid value for option \"%s\": \"%s\"", def->defname, val),
+						 errhint("A region is an AWS region name such as \"eu-west-1\".")));
 			break;
 		case OPT_URL_STYLE:
 			if (strcmp(val, "path") != 0 && strcmp(val, "virtual") != 0)
@@ -311,6 +338,16 @@ s3db_fdw_validator(PG_FUNCTION_ARGS)
 
 		validate_option(def, opt);
 	}
+
+	/*
+	 * A server without connection_string is the embedded store, a
+	 * directory of the database server: it needs what a file:// string
+	 * needs.  (A user mapping without one uses its server's store, which
+	 * was checked when the server was defined.)
+	 */
+	if (context == ForeignServerRelationId &&
+		!list_member(seen, makeString("connection_string")) && !may_use_local_files())
+		refuse_local_files("the embedded store");
 
 	PG_RETURN_VOID();
 }

@@ -303,9 +303,12 @@ s3dbGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid
 	S3dbTableOptions topts;
 	Relation	rel;
 	ListCell   *lc;
+	Oid			userid;
 
 	s3db_table_options(foreigntableid, &topts);
 	pi->resource = topts.resource;
+	/* the user the scan will run as: a view's owner, else the current user */
+	userid = OidIsValid(baserel->userid) ? baserel->userid : GetUserId();
 
 	rel = table_open(foreigntableid, NoLock);
 	pi->id_attnum = s3db_id_column(rel);
@@ -322,7 +325,7 @@ s3dbGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid
 		!(rel->trigdesc && (rel->trigdesc->trig_update_before_row ||
 							rel->trigdesc->trig_update_after_row)))
 	{
-		S3dbConn   *conn = s3db_get_conn(topts.serverid, GetUserId());
+		S3dbConn   *conn = s3db_get_conn(topts.serverid, userid);
 		S3dbCatalog *cat = s3db_conn_catalog(conn);
 		const s3f_resource *res = s3f_catalog_find(cat->cat, topts.resource);
 
@@ -347,7 +350,7 @@ s3dbGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid
 	classify_id_quals(baserel, pi);
 	if (pi->id_exprs == NIL)
 	{
-		S3dbConn   *conn = s3db_get_conn(topts.serverid, GetUserId());
+		S3dbConn   *conn = s3db_get_conn(topts.serverid, userid);
 		S3dbCatalog *cat = s3db_conn_catalog(conn);
 		const s3f_resource *res = s3f_catalog_find(cat->cat, topts.resource);
 
@@ -367,7 +370,7 @@ s3dbGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid
 
 		/* never analyzed: ask the store for one LIST page */
 		if (tuples <= 0)
-			tuples = s3db_estimate_rows(s3db_get_conn(topts.serverid, GetUserId()),
+			tuples = s3db_estimate_rows(s3db_get_conn(topts.serverid, userid),
 										topts.resource);
 
 		baserel->rows = clamp_row_est(tuples *

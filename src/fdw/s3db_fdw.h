@@ -98,6 +98,15 @@ typedef struct S3dbConn
 
 extern S3dbConn *s3db_get_conn(Oid serverid, Oid userid);
 extern S3dbConn *s3db_get_conn_for_commit(Oid serverid, Oid userid);
+
+/* ---- access.c ---- */
+
+/*
+ * Raise an ERROR unless userid may read (and with for_write, write) the
+ * connection's store: file:// stores need pg_read_server_files to read,
+ * and pg_write_server_files as well to write.
+ */
+extern void s3db_check_store_access(S3dbConn *conn, Oid userid, bool for_write);
 extern S3dbCatalog *s3db_conn_catalog(S3dbConn *conn);
 extern S3dbCatalog *s3db_catalog_pin(S3dbConn *conn, MemoryContext cxt);
 extern const s3f_resource *s3db_find_resource(S3dbCatalog *cat, const char *name,

@@ -26,6 +26,14 @@
  * end up in file names, Host headers and signed requests.  Error messages
  * never quote the userinfo or the session token.
  *
+ * Bucket names of s3:// and http(s):// strings must follow S3's naming
+ * rules, checked here before any URL is built.  A bucket becomes part of a
+ * host name with virtual-hosted addressing, so without the rules a
+ * percent-encoded "127.0.0.1%3A8080%23" would choose the host and port the
+ * database server connects to: the place to connect to is the endpoint,
+ * which only a superuser may set.  An s3:// string takes no port for the
+ * same reason.
+ *
  *-------------------------------------------------------------------------
  */
 #include "store/connstr.h"
@@ -224,6 +232,52 @@ valid_region(const char *r)
 	return true;
 }
 
+/*
+ * S3's bucket naming rules (general purpose buckets): 3 to 63 characters
+ * of lower-case letters, digits, '.' and '-', beginning and ending with a
+ * letter or digit, no two adjacent dots, not an IP address, none of the
+ * prefixes and suffixes AWS reserves.  Returns NULL if the name is valid,
+ * else why it is not.
+ */
+const char *
+s3s_bucket_name_problem(const char *b)
+{
+	static const char *const bad_prefix[] = {"xn--", "sthree-", "amzn-s3-demo-", NULL};
+	static const char *const bad_suffix[] = {"-s3alias", "--ol-s3", ".mrap", "--x-s3",
+	"--table-s3", NULL};
+	size_t		n = strlen(b);
+	bool		only_digits_and_dots = true;
+
+	if (n < 3 || n > 63)
+		return "a bucket name has 3 to 63 characters";
+	for (size_t i = 0; i < n; i++)
+	{
+		unsigned char c = (unsigned char) b[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-'))
+			return "a bucket name consists of lower-case letters, digits, dots and hyphens";
+		if (c != '.' && !(c >= '0' && c <= '9'))
+			only_digits_and_dots = false;
+		if (c == '.' && i + 1 < n && b[i + 1] == '.')
+			return "a bucket name has no two adjacent dots";
+	}
+	if (!isalnum((unsigned char) b[0]) || !isalnum((unsigned char) b[n - 1]))
+		return "a bucket name begins and ends with a letter or digit";
+	if (only_digits_and_dots && strchr(b, '.') != NULL)
+		return "a bucket name is not an IP address";
+	for (int i = 0; bad_prefix[i]; i++)
+		if (strncmp(b, bad_prefix[i], strlen(bad_prefix[i])) == 0)
+			return "a bucket name does not begin with a prefix S3 reserves";
+	for (int i = 0; bad_suffix[i]; i++)
+	{
+		size_t		l = strlen(bad_suffix[i]);
+
+		if (n >= l && strcmp(b + n - l, bad_suffix[i]) == 0)
+			return "a bucket name does not end with a suffix S3 reserves";
+	}
+	return NULL;
+}
+
 static bool
 valid_port(const char *p, size_t n)
 {
@@ -241,6 +295,7 @@ s3s_parse_location(const char *url, s3s_location *out, s3s_error *err)
 	url_parts	u;
 	size_t		n;
 	const char *s;
+	const char *why;
 	char		scheme[16];
 
 	memset(out, 0, sizeof(*out));
@@ -319,15 +374,13 @@ s3s_parse_location(const char *url, s3s_location *out, s3s_error *err)
 		char		ep[96];
 
 		if (colon)
-		{
-			hlen = (size_t) (colon - u.host);
-			if (!valid_port(colon + 1, u.host_len - hlen - 1))
-				FAIL(S3S_ERR_INVALID, "connection string has an invalid port");
-		}
+			FAIL(S3S_ERR_INVALID, "an s3:// connection string has no port: the endpoint option names host and port");
 		if (hlen == 0)
 			DUP(out->bucket, "s3db", 4);
 		else
 			DECODE(u.host, hlen, false, &out->bucket, "the bucket");
+		if ((why = s3s_bucket_name_problem(out->bucket)) != NULL)
+			FAIL(S3S_ERR_INVALID, "connection string: invalid bucket name: %s", why);
 		DUP(out->prefix, u.path_len > 0 ? u.path + 1 : "", u.path_len > 0 ? u.path_len - 1 : 0);
 		snprintf(ep, sizeof(ep), "https://s3.%s.amazonaws.com",
 				 out->region ? out->region : "us-east-1");
@@ -391,6 +444,8 @@ s3s_parse_location(const char *url, s3s_location *out, s3s_error *err)
 			DUP(out->bucket, "s3db", 4);
 		else
 			DECODE(seg, (size_t) (slash - seg), false, &out->bucket, "the bucket");
+		if ((why = s3s_bucket_name_problem(out->bucket)) != NULL)
+			FAIL(S3S_ERR_INVALID, "connection string: invalid bucket name: %s", why);
 		if (slash < pend)
 			DUP(out->prefix, slash + 1, (size_t) (pend - slash - 1));
 		else

@@ -38,6 +38,12 @@ typedef struct s3s_location
 extern bool s3s_parse_location(const char *url, s3s_location *out, s3s_error *err);
 extern void s3s_location_free(s3s_location *loc);
 
+/*
+ * NULL if b is a valid S3 bucket name (3-63 characters, lower-case letters,
+ * digits, dots, hyphens, not an IP address, ...), else why it is not.
+ */
+extern const char *s3s_bucket_name_problem(const char *b);
+
 /* Does the string carry credentials in its userinfo? */
 extern bool s3s_url_has_credentials(const char *url);
 

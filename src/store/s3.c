@@ -130,7 +130,8 @@ s3_open(s3s_store *st, const s3s_config *cfg, s3s_error *err)
 		return open_fail(c, err, S3S_ERR_NOMEM, "out of memory");
 	if (!valid_region(c->region))
 		return open_fail(c, err, S3S_ERR_INVALID, "invalid region");
-	if (c->bucket[0] == '\0' || strchr(c->bucket, '/') != NULL)
+	/* checked when parsing too; the host name must never come from it */
+	if (s3s_bucket_name_problem(c->bucket) != NULL)
 		return open_fail(c, err, S3S_ERR_INVALID, "invalid bucket name");
 
 	if (cfg->access_key_id && cfg->access_key_id[0])

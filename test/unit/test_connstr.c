@@ -37,7 +37,7 @@ static const expect cases[] = {
 	 "some/prefix/", "https://s3.eu-west-1.amazonaws.com", false, "K", "S", "TOK", "eu-west-1", NULL},
 	{"s3://my-bucket", "s3", "my-bucket", "", "https://s3.us-east-1.amazonaws.com", false,
 	 NULL, NULL, NULL, NULL, NULL},
-	{"s3://K:S@b/p%20q?sessionToken=a%2Bb+c", "s3", "b", "p%20q",
+	{"s3://K:S@bkt/p%20q?sessionToken=a%2Bb+c", "s3", "bkt", "p%20q",
 	 "https://s3.us-east-1.amazonaws.com", false, "K", "S", "a+b c", NULL, NULL},
 	{"http://minio:minio123@localhost:9000/bucket1", "http", "bucket1", "",
 	 "http://localhost:9000", true, "minio", "minio123", NULL, NULL, NULL},
@@ -47,10 +47,14 @@ static const expect cases[] = {
 	 "https://abc.r2.cloudflarestorage.com", true, "KEY", "SECRET", NULL, NULL, NULL},
 	{"http://localhost:9000", "http", "s3db", "", "http://localhost:9000", true,
 	 NULL, NULL, NULL, NULL, NULL},
-	{"HTTP://U:P%40ss@LocalHost:80/my%20b/x/y/#frag", "http", "my b", "x/y/",
+	{"HTTP://U:P%40ss@LocalHost:80/my%2Db/x/y/#frag", "http", "my-b", "x/y/",
 	 "http://localhost", true, "U", "P@ss", NULL, NULL, NULL},
-	{"https://h:443/b", "https", "b", "", "https://h", true, NULL, NULL, NULL, NULL, NULL},
+	{"https://h:443/bkt", "https", "bkt", "", "https://h", true, NULL, NULL, NULL, NULL, NULL},
 	{"memory://mybucket/path/to/db", "memory", "mybucket", "path/to/db", NULL, false,
+	 NULL, NULL, NULL, NULL, NULL},
+	{"s3://my.dotted.bucket-1/p", "s3", "my.dotted.bucket-1", "p", "https://s3.us-east-1.amazonaws.com",
+	 false, NULL, NULL, NULL, NULL, NULL},
+	{"s3://123/p", "s3", "123", "p", "https://s3.us-east-1.amazonaws.com", false,
 	 NULL, NULL, NULL, NULL, NULL},
 	{"memory://", "memory", "test-bucket", "", NULL, false, NULL, NULL, NULL, NULL, NULL},
 	{"memory://b/a%20b/c", "memory", "b", "a b/c", NULL, false, NULL, NULL, NULL, NULL, NULL},
@@ -136,6 +140,35 @@ main(void)
 	check_bad("http://AKIA:se/cret@host/b", "cret");
 	check_bad("http://h:99999/b", NULL);
 	CHECK(!s3s_parse_location(NULL, &loc, &err));
+
+	/*
+	 * Bucket names follow S3's rules before any URL is built: a decoded
+	 * bucket never carries a host, port or path into the host name.
+	 */
+	check_bad("s3://127.0.0.1%3A55872%23/p", NULL);
+	check_bad("s3://127.0.0.1/p", NULL);
+	check_bad("s3://10.0.0.1/p", NULL);
+	check_bad("s3://127.1/p", NULL);
+	check_bad("s3://bucket:55872/p", NULL);
+	check_bad("s3://evil.com%2Fx/p", NULL);
+	check_bad("s3://a%40b/p", NULL);
+	check_bad("s3://ab/p", NULL);
+	check_bad("s3://Bucket/p", NULL);
+	check_bad("s3://my_bucket/p", NULL);
+	check_bad("s3://-bucket/p", NULL);
+	check_bad("s3://bucket-/p", NULL);
+	check_bad("s3://my..bucket/p", NULL);
+	check_bad("s3://xn--bucket/p", NULL);
+	check_bad("s3://bucket-s3alias/p", NULL);
+	check_bad("s3://%5B%3A%3A1%5D/p", NULL);
+	check_bad("s3://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/p", NULL);
+	check_bad("http://localhost:9000/Bad_Bucket/p", NULL);
+	check_bad("http://localhost:9000/127.0.0.1/p", NULL);
+	check_bad("https://h/a%2Fb/p", NULL);
+	CHECK(s3s_bucket_name_problem("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa") == NULL);
+	CHECK(s3s_bucket_name_problem("s3db-test") == NULL);
+	CHECK(s3s_bucket_name_problem("a.b.c") == NULL);
+	CHECK(s3s_bucket_name_problem("1.2.3.4") != NULL);
 
 	/* odd escapes are kept as they are */
 	CHECK(s3s_parse_location("memory://b/100%/%zz%4", &loc, &err));
