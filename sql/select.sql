@@ -2,10 +2,21 @@
 -- SELECT: records written by s3db.js, every behavior, type conversion
 --
 \getenv fixture_url S3DB_FIXTURE_URL
+-- the superuser sets up what a DBA grants an application: a role with a
+-- schema, USAGE on the server and its user mapping (a file:// store also
+-- needs pg_read_server_files); the application role does the rest
+CREATE ROLE regress_s3db_app;
+CREATE SCHEMA s AUTHORIZATION regress_s3db_app;
 CREATE SERVER fixture FOREIGN DATA WRAPPER s3db_fdw;
-CREATE USER MAPPING FOR CURRENT_USER SERVER fixture
+GRANT USAGE ON FOREIGN SERVER fixture TO regress_s3db_app;
+CREATE USER MAPPING FOR regress_s3db_app SERVER fixture
   OPTIONS (connection_string :'fixture_url', passphrase 'fixture-pass');
-CREATE SCHEMA s;
+SELECT :'fixture_url' LIKE 'file:%' AS file_store \gset
+\if :file_store
+GRANT pg_read_server_files TO regress_s3db_app;
+\endif
+SET ROLE regress_s3db_app;
+
 IMPORT FOREIGN SCHEMA s3db FROM SERVER fixture INTO s;
 
 -- user-managed: metadata records and one whole-body record (> 2 KB)
@@ -68,7 +79,9 @@ SELECT reltuples FROM pg_class WHERE oid = 's.people'::regclass;
 SELECT attname, null_frac FROM pg_stats
  WHERE schemaname = 's' AND tablename = 'people' AND attname IN ('id', 'born', 'note') ORDER BY 1;
 -- joined on id with a large resource, the scan fetches per outer row
+RESET ROLE;
 UPDATE pg_class SET reltuples = 100000 WHERE oid = 's.people'::regclass;
+SET ROLE regress_s3db_app;
 EXPLAIN (COSTS OFF)
   SELECT p.id, p.name FROM (VALUES ('alice'), ('bob')) v(id) JOIN s.people p ON p.id = v.id;
 SELECT p.id, p.name FROM (VALUES ('alice'), ('bob')) v(id) JOIN s.people p ON p.id = v.id ORDER BY 1;
@@ -90,4 +103,6 @@ EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT body FROM s.files_c
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT name FROM s.people LIMIT 1;
 
 DROP SCHEMA s CASCADE;
+RESET ROLE;
 DROP SERVER fixture CASCADE;
+DROP ROLE regress_s3db_app;

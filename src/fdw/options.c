@@ -166,13 +166,12 @@ may_use_local_files(void)
 }
 
 static void
-refuse_local_files(const char *what)
+refuse_local_files(const char *what, const char *hint)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("permission denied to use %s", what),
-			 errhint("Only superusers and members of pg_read_server_files or pg_write_server_files may point s3db_fdw at a directory of the database server; "
-					 "a server without connection_string uses the embedded file:// store under the data directory.")));
+			 errhint("%s", hint)));
 }
 
 static void
@@ -201,7 +200,8 @@ validate_url(const char *url, Oid context)
 	if (strcmp(loc.scheme, "file") == 0 && !may_use_local_files())
 	{
 		s3s_location_free(&loc);
-		refuse_local_files("a file:// store");
+		refuse_local_files("a file:// store",
+						   "Only superusers and members of pg_read_server_files or pg_write_server_files may point s3db_fdw at a local directory.");
 	}
 	if ((strcmp(loc.scheme, "http") == 0 || strcmp(loc.scheme, "https") == 0) && !superuser())
 	{
@@ -347,7 +347,8 @@ s3db_fdw_validator(PG_FUNCTION_ARGS)
 	 */
 	if (context == ForeignServerRelationId &&
 		!list_member(seen, makeString("connection_string")) && !may_use_local_files())
-		refuse_local_files("the embedded store");
+		refuse_local_files("the embedded store",
+						   "A server without connection_string uses the embedded store, a directory under the data directory, which only superusers and members of pg_read_server_files or pg_write_server_files may use. Name the store with the connection_string option.");
 
 	PG_RETURN_VOID();
 }
