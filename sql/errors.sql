@@ -4,10 +4,47 @@
 \getenv broken_url S3DB_BROKEN_URL
 \getenv corrupt_url S3DB_CORRUPT_URL
 \getenv fixture_url S3DB_FIXTURE_URL
+\getenv write_url S3DB_WRITE_URL
 \set VERBOSITY default
+SELECT :'write_url' || '-errors' AS hostile_url \gset
+SELECT :'broken_url' || '/evil' AS evil_url \gset
 
+-- the superuser sets up what a DBA grants an application: a role with a
+-- schema, USAGE on the servers and its user mappings (file:// stores also
+-- need pg_read_server_files and pg_write_server_files); the application
+-- role does the rest
+CREATE ROLE regress_s3db_app;
+CREATE SCHEMA app AUTHORIZATION regress_s3db_app;
+CREATE SCHEMA evil AUTHORIZATION regress_s3db_app;
 CREATE SERVER broken FOREIGN DATA WRAPPER s3db_fdw;
-CREATE USER MAPPING FOR CURRENT_USER SERVER broken OPTIONS (connection_string :'broken_url');
+CREATE USER MAPPING FOR regress_s3db_app SERVER broken OPTIONS (connection_string :'broken_url');
+CREATE SERVER corrupt FOREIGN DATA WRAPPER s3db_fdw;
+CREATE USER MAPPING FOR regress_s3db_app SERVER corrupt OPTIONS (connection_string :'corrupt_url');
+CREATE SERVER fixture FOREIGN DATA WRAPPER s3db_fdw;
+CREATE USER MAPPING FOR regress_s3db_app SERVER fixture
+  OPTIONS (connection_string :'fixture_url', passphrase 'fixture-pass');
+CREATE SERVER fixture2 FOREIGN DATA WRAPPER s3db_fdw;
+CREATE USER MAPPING FOR regress_s3db_app SERVER fixture2
+  OPTIONS (connection_string :'fixture_url', passphrase 'wrong');
+CREATE SERVER dead FOREIGN DATA WRAPPER s3db_fdw
+  OPTIONS (connection_string 'http://127.0.0.1:9/bucket', max_retries '1', connect_timeout '500');
+CREATE USER MAPPING FOR regress_s3db_app SERVER dead
+  OPTIONS (access_key_id 'AKIADEADBEEF', secret_access_key 'do-not-print-me');
+CREATE SERVER hostile FOREIGN DATA WRAPPER s3db_fdw;
+CREATE USER MAPPING FOR regress_s3db_app SERVER hostile OPTIONS (connection_string :'hostile_url');
+CREATE SERVER evil FOREIGN DATA WRAPPER s3db_fdw;
+CREATE USER MAPPING FOR regress_s3db_app SERVER evil OPTIONS (connection_string :'evil_url');
+GRANT USAGE ON FOREIGN SERVER broken, corrupt, fixture, fixture2, dead, hostile, evil
+  TO regress_s3db_app;
+-- (the TTL and audit hooks read their configuration with the writer's rights)
+GRANT SELECT ON s3db_fdw_ttl, s3db_fdw_audit TO regress_s3db_app;
+SELECT :'fixture_url' LIKE 'file:%' AS file_store \gset
+\if :file_store
+GRANT pg_read_server_files, pg_write_server_files TO regress_s3db_app;
+\endif
+SET ROLE regress_s3db_app;
+SET search_path = app, public;
+
 CREATE FOREIGN TABLE bad (id text, name text, age bigint, seen timestamptz)
   SERVER broken OPTIONS (resource 'bad');
 CREATE FOREIGN TABLE bad_names (id text, name text) SERVER broken OPTIONS (resource 'bad');
@@ -24,16 +61,11 @@ CREATE FOREIGN TABLE ghost (id text) SERVER broken OPTIONS (resource 'ghost');
 SELECT * FROM ghost;
 
 -- a corrupt s3db.json
-CREATE SERVER corrupt FOREIGN DATA WRAPPER s3db_fdw;
-CREATE USER MAPPING FOR CURRENT_USER SERVER corrupt OPTIONS (connection_string :'corrupt_url');
 CREATE FOREIGN TABLE c (id text) SERVER corrupt OPTIONS (resource 'x');
 SELECT * FROM c;
-IMPORT FOREIGN SCHEMA s3db FROM SERVER corrupt INTO public;
+IMPORT FOREIGN SCHEMA s3db FROM SERVER corrupt INTO app;
 
 -- a value that does not fit the column's type names column, record and value
-CREATE SERVER fixture FOREIGN DATA WRAPPER s3db_fdw;
-CREATE USER MAPPING FOR CURRENT_USER SERVER fixture
-  OPTIONS (connection_string :'fixture_url', passphrase 'fixture-pass');
 CREATE FOREIGN TABLE people_bad (id text, name integer) SERVER fixture OPTIONS (resource 'people');
 SELECT * FROM people_bad WHERE id = 'alice';
 CREATE FOREIGN TABLE people_short (id text, name varchar(3)) SERVER fixture OPTIONS (resource 'people');
@@ -41,27 +73,16 @@ SELECT * FROM people_short WHERE id = 'bob';
 SELECT * FROM people_short WHERE id = 'alice';
 
 -- a wrong passphrase cannot decrypt secrets
-CREATE SERVER fixture2 FOREIGN DATA WRAPPER s3db_fdw;
-CREATE USER MAPPING FOR CURRENT_USER SERVER fixture2
-  OPTIONS (connection_string :'fixture_url', passphrase 'wrong');
 CREATE FOREIGN TABLE vault (id text, label text, secret text) SERVER fixture2 OPTIONS (resource 'vault');
 SELECT id, label FROM vault;
 SELECT * FROM vault;
 
 -- an unreachable server: a clear error, no credential in it
-CREATE SERVER dead FOREIGN DATA WRAPPER s3db_fdw
-  OPTIONS (connection_string 'http://127.0.0.1:9/bucket', max_retries '1', connect_timeout '500');
-CREATE USER MAPPING FOR CURRENT_USER SERVER dead
-  OPTIONS (access_key_id 'AKIADEADBEEF', secret_access_key 'do-not-print-me');
 CREATE FOREIGN TABLE dead_t (id text) SERVER dead OPTIONS (resource 'x');
 SELECT * FROM dead_t;
 
 -- hostile ids: rejected when written, never found when read, and nothing
 -- is written or read outside the store
-\getenv write_url S3DB_WRITE_URL
-SELECT :'write_url' || '-errors' AS hostile_url \gset
-CREATE SERVER hostile FOREIGN DATA WRAPPER s3db_fdw;
-CREATE USER MAPPING FOR CURRENT_USER SERVER hostile OPTIONS (connection_string :'hostile_url');
 CREATE FOREIGN TABLE hostile_t (id text, name text) SERVER hostile OPTIONS (resource 'hostile');
 SELECT s3db_create_resource('hostile_t');
 INSERT INTO hostile_t VALUES ('hostile-ok', 'fine');
@@ -81,18 +102,16 @@ SELECT id, name FROM hostile_t
 SELECT * FROM hostile_t WHERE id = '../../../../../../etc/passwd';
 SELECT id, name FROM hostile_t ORDER BY id;
 SELECT key FROM s3db_list('hostile') ORDER BY key;
--- on file:// nothing appeared next to the store
+-- on file:// nothing appeared next to the store (looked at by the superuser)
+RESET ROLE;
 SELECT count(*) AS outside FROM pg_ls_dir(CASE WHEN :'write_url' LIKE 'file://%'
          THEN regexp_replace(substr(:'write_url', 8), '/[^/]*/?$', '') ELSE '.' END) AS f
  WHERE f ~ 'hostile' AND f <> regexp_replace(:'hostile_url', '^.*/', '');
+SET ROLE regress_s3db_app;
 DELETE FROM hostile_t;
-DROP SERVER hostile CASCADE;
+DROP FOREIGN TABLE hostile_t;
 
 -- a catalog naming resources "../evil", "a/b" and "..": not an escape
-SELECT :'broken_url' || '/evil' AS evil_url \gset
-CREATE SERVER evil FOREIGN DATA WRAPPER s3db_fdw;
-CREATE USER MAPPING FOR CURRENT_USER SERVER evil OPTIONS (connection_string :'evil_url');
-CREATE SCHEMA evil;
 IMPORT FOREIGN SCHEMA s3db FROM SERVER evil INTO evil;
 IMPORT FOREIGN SCHEMA s3db LIMIT TO (ok) FROM SERVER evil INTO evil;
 SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -102,7 +121,6 @@ CREATE FOREIGN TABLE evil.up (id text, name text) SERVER evil OPTIONS (resource 
 SELECT * FROM evil.up;
 SELECT * FROM evil.up WHERE id = 'o1';
 DROP SCHEMA evil CASCADE;
-DROP SERVER evil CASCADE;
 
 -- broken objects: each names resource, record and what is wrong, or is
 -- skipped (a record without a readable sidecar does not exist)
@@ -127,4 +145,8 @@ SELECT id, name FROM worse WHERE id = 'truncsidecar';
 SELECT id FROM worse ORDER BY id;
 DROP FOREIGN TABLE worse;
 
-DROP SERVER dead, fixture, fixture2, broken, corrupt CASCADE;
+DROP SCHEMA app CASCADE;
+RESET ROLE;
+DROP SERVER dead, fixture, fixture2, broken, corrupt, hostile, evil CASCADE;
+REVOKE SELECT ON s3db_fdw_ttl, s3db_fdw_audit FROM regress_s3db_app;
+DROP ROLE regress_s3db_app;
