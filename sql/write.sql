@@ -2,9 +2,29 @@
 -- Writes: INSERT/UPDATE/DELETE/TRUNCATE in s3db.js's format, applied at commit
 --
 \getenv write_url S3DB_WRITE_URL
+-- the superuser sets up what a DBA grants an application: a role with its
+-- schemas, USAGE on the servers and its user mappings (a file:// store also
+-- needs pg_read_server_files and pg_write_server_files); the application
+-- role does the rest
+CREATE ROLE regress_s3db_app;
+CREATE SCHEMA app AUTHORIZATION regress_s3db_app;
+CREATE SCHEMA imp AUTHORIZATION regress_s3db_app;
 CREATE SERVER w FOREIGN DATA WRAPPER s3db_fdw;
-CREATE USER MAPPING FOR CURRENT_USER SERVER w
+CREATE USER MAPPING FOR regress_s3db_app SERVER w
   OPTIONS (connection_string :'write_url', passphrase 'write-pass');
+-- a second server on the same store, standing for an s3db.js process
+CREATE SERVER other FOREIGN DATA WRAPPER s3db_fdw;
+CREATE USER MAPPING FOR regress_s3db_app SERVER other OPTIONS (connection_string :'write_url');
+GRANT USAGE ON FOREIGN SERVER w, other TO regress_s3db_app;
+-- (the TTL and audit hooks read their configuration with the writer's rights)
+GRANT SELECT ON s3db_fdw_ttl, s3db_fdw_audit TO regress_s3db_app;
+SELECT :'write_url' LIKE 'file:%' AS file_store \gset
+\if :file_store
+GRANT pg_read_server_files, pg_write_server_files TO regress_s3db_app;
+\endif
+SET ROLE regress_s3db_app;
+SET search_path = app, public;
+
 CREATE VIEW store AS
   SELECT key, size FROM s3db_list('w') WHERE key NOT LIKE 'plugin=%' ORDER BY key;
 CREATE VIEW store_digest AS
@@ -19,7 +39,6 @@ CREATE FOREIGN TABLE items (
 ) SERVER w OPTIONS (resource 'items');
 SELECT s3db_create_resource('items', 'body-overflow',
                             '{"byCity": {"fields": {"address.city": "string"}}}');
-CREATE SCHEMA imp;
 IMPORT FOREIGN SCHEMA s3db FROM SERVER w INTO imp;
 \d imp.items
 
@@ -142,17 +161,19 @@ DROP TRIGGER items_after ON items;
 -- the object cache: a repeat scan of unchanged records costs its LIST only,
 -- and a change by another writer (here a second server on the same store,
 -- standing for an s3db.js process) is caught by the listing's validator
+RESET ROLE;
 ALTER SERVER w OPTIONS (ADD cache_size '16');
-CREATE SERVER other FOREIGN DATA WRAPPER s3db_fdw;
-CREATE USER MAPPING FOR CURRENT_USER SERVER other OPTIONS (connection_string :'write_url');
+SET ROLE regress_s3db_app;
 CREATE FOREIGN TABLE other_items (id text, name text) SERVER other OPTIONS (resource 'items');
 SELECT count(name) FROM items;
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT id, name FROM items;
 UPDATE other_items SET name = 'changed elsewhere' WHERE id = 'i2';
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT id, name FROM items;
 SELECT id, name FROM items WHERE name LIKE 'changed%';
+RESET ROLE;
 ALTER SERVER w OPTIONS (DROP cache_size);
-DROP SERVER other CASCADE;
+SET ROLE regress_s3db_app;
+DROP FOREIGN TABLE other_items;
 
 -- a large transaction keeps its pending writes in a temporary file beyond
 -- work_mem, reads them back for its own queries and at commit
@@ -236,6 +257,10 @@ SELECT count(*) FROM store WHERE key LIKE 'resource=items/%';
 
 DROP SCHEMA imp CASCADE;
 DROP VIEW store, store_digest;
-DROP TABLE audit;
+DROP TABLE audit, before;
 DROP FUNCTION items_audit(), items_default_qty();
-DROP SERVER w CASCADE;
+DROP SCHEMA app CASCADE;
+RESET ROLE;
+DROP SERVER w, other CASCADE;
+REVOKE SELECT ON s3db_fdw_ttl, s3db_fdw_audit FROM regress_s3db_app;
+DROP ROLE regress_s3db_app;
