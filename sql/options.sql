@@ -3,8 +3,17 @@
 --
 \set VERBOSITY default
 
--- the embedded store needs no options at all
+-- the embedded store needs no options at all (but the privileges of
+-- pg_read_server_files or pg_write_server_files: it is a directory)
 CREATE SERVER embedded FOREIGN DATA WRAPPER s3db_fdw;
+
+-- the superuser sets up an application role that may define servers for
+-- its own buckets (USAGE on the wrapper) and a schema; nothing else
+CREATE ROLE regress_s3db_app;
+GRANT USAGE ON FOREIGN DATA WRAPPER s3db_fdw TO regress_s3db_app;
+CREATE SCHEMA app AUTHORIZATION regress_s3db_app;
+SET ROLE regress_s3db_app;
+SET search_path = app, public;
 
 -- unknown options get the closest valid name as a hint
 CREATE SERVER s1 FOREIGN DATA WRAPPER s3db_fdw OPTIONS (conection_string 'memory://b');
@@ -41,11 +50,8 @@ CREATE FOREIGN TABLE t2 (id text) SERVER s1 OPTIONS (resource '');
 CREATE FOREIGN TABLE t2 (id text OPTIONS (fild 'x')) SERVER s1;
 
 -- privileges: local directories and custom endpoints are for superusers
-CREATE ROLE s3db_regress_user;
-GRANT USAGE ON FOREIGN DATA WRAPPER s3db_fdw TO s3db_regress_user;
-SET ROLE s3db_regress_user;
 CREATE SERVER mine FOREIGN DATA WRAPPER s3db_fdw OPTIONS (connection_string 'file:///tmp/x');
-CREATE SERVER mine FOREIGN DATA WRAPPER s3db_fdw OPTIONS (connection_string 'http://127.0.0.1:9/b');
+CREATE SERVER mine FOREIGN DATA WRAPPER s3db_fdw OPTIONS (connection_string 'http://127.0.0.1:9/bucket');
 CREATE SERVER mine FOREIGN DATA WRAPPER s3db_fdw OPTIONS (endpoint 'http://169.254.169.254');
 CREATE SERVER mine FOREIGN DATA WRAPPER s3db_fdw OPTIONS (connection_string 's3://bucket', ca_file '/etc/passwd');
 CREATE SERVER mine FOREIGN DATA WRAPPER s3db_fdw OPTIONS (connection_string 's3://bucket', verify_tls 'off');
@@ -55,16 +61,31 @@ CREATE SERVER mine FOREIGN DATA WRAPPER s3db_fdw OPTIONS (connection_string 's3:
 CREATE USER MAPPING FOR CURRENT_USER SERVER mine
   OPTIONS (connection_string 'file:///var/lib/postgresql');
 CREATE USER MAPPING FOR CURRENT_USER SERVER mine OPTIONS (access_key_id 'AKIA', secret_access_key 'hidden');
+-- a server without connection_string is the embedded store: a directory too
+CREATE SERVER mine2 FOREIGN DATA WRAPPER s3db_fdw;
+CREATE SERVER mine2 FOREIGN DATA WRAPPER s3db_fdw OPTIONS (region 'eu-west-1');
+ALTER SERVER mine OPTIONS (DROP connection_string);
+-- a bucket is a bucket name, a region a region name: neither picks a host
+CREATE SERVER mine2 FOREIGN DATA WRAPPER s3db_fdw OPTIONS (connection_string 's3://127.0.0.1:9/p');
+CREATE SERVER mine2 FOREIGN DATA WRAPPER s3db_fdw OPTIONS (connection_string 's3://h%3A9%23/p');
+CREATE SERVER mine2 FOREIGN DATA WRAPPER s3db_fdw OPTIONS (connection_string 's3://bucket', region 'x.evil.com:9#');
 RESET ROLE;
 -- other users cannot read a user mapping's secrets
-CREATE ROLE s3db_regress_other;
-SET ROLE s3db_regress_other;
+CREATE ROLE regress_s3db_other;
+SET ROLE regress_s3db_other;
 SELECT srvname, usename, umoptions FROM pg_user_mappings WHERE srvname = 'mine';
 RESET ROLE;
-DROP ROLE s3db_regress_other;
+DROP ROLE regress_s3db_other;
+-- a member of pg_read_server_files may define the embedded store
+GRANT pg_read_server_files TO regress_s3db_app;
+SET ROLE regress_s3db_app;
+CREATE SERVER mine2 FOREIGN DATA WRAPPER s3db_fdw;
+DROP SERVER mine2;
+RESET ROLE;
 
+DROP SCHEMA app CASCADE;
 DROP SERVER mine CASCADE;
-DROP OWNED BY s3db_regress_user;
-DROP ROLE s3db_regress_user;
 DROP SERVER s1 CASCADE;
+DROP OWNED BY regress_s3db_app;
+DROP ROLE regress_s3db_app;
 DROP SERVER embedded;
