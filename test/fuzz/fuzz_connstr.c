@@ -6,7 +6,9 @@
  *
  * The input is the connection string.  A string that parses must give a
  * location with every field set that the header promises, and redaction
- * must always return a string.
+ * must always return a string.  The bucket of an S3 location (it becomes
+ * part of a host name) is always a valid S3 bucket name, so it can never
+ * carry a host, port or path.
  *
  *-------------------------------------------------------------------------
  */
@@ -30,6 +32,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(loc.prefix != NULL && loc.bucket != NULL);
 		FUZZ_ASSERT(strcmp(loc.scheme, "file") != 0 || loc.base_path != NULL);
 		FUZZ_ASSERT(loc.path_style == (strncmp(loc.scheme, "http", 4) == 0));
+		if (strcmp(loc.scheme, "s3") == 0 || strncmp(loc.scheme, "http", 4) == 0)
+		{
+			FUZZ_ASSERT(s3s_bucket_name_problem(loc.bucket) == NULL);
+			FUZZ_ASSERT(strpbrk(loc.bucket, ":/#@?[]%\\ ") == NULL);
+		}
 	}
 	else
 		FUZZ_ASSERT(err.code != S3S_OK && err.message[0] != '\0');
