@@ -17,6 +17,7 @@
 
 #include "fdw/s3db_fdw.h"
 #include "fdw/xact.h"
+#include "plugins/plugins.h"
 #include "plugins/s3db_worker.h"
 
 PG_MODULE_MAGIC;
@@ -32,6 +33,8 @@ _PG_init(void)
 {
 	s3db_xact_init();
 	s3db_worker_init();
+	/* the plugins see writes through the FDW's write observers */
+	s3db_plugins_register();
 
 	DefineCustomIntVariable("s3db_fdw.max_inflight",
 							"Default number of object-store requests a backend keeps in flight.",

@@ -11,7 +11,9 @@
  * event listener (and lost on a crash), the entry is queued in the
  * transaction buffer and written in the same commit as the change; and
  * oldData/newData hold the record itself, not the event payload with its
- * nested $before/$after copies.
+ * nested $before/$after copies, and never a secret attribute: s3db.js
+ * copies those decrypted, which would put them in clear text in a
+ * resource readable by anyone who may read the audit trail.
  *
  * Which tables are audited is the table s3db_fdw_audit in the extension's
  * schema, read by each writing statement.
@@ -38,17 +40,22 @@ s3db_audit_enabled(Oid relid)
 	Datum		args[1];
 	bool		found;
 	char	   *sql;
+	S3dbRoleSave save;
 
 	if (!OidIsValid(nsp))
 		return false;
-	sql = psprintf("SELECT 1 FROM %s.s3db_fdw_audit WHERE ftable = $1 AND enabled",
+	sql = psprintf("SELECT 1 FROM %s.s3db_fdw_audit "
+				   "WHERE ftable OPERATOR(pg_catalog.=) $1 AND enabled",
 				   quote_identifier(get_namespace_name(nsp)));
 	args[0] = ObjectIdGetDatum(relid);
+	/* configuration is read as the extension owner, whoever writes */
+	s3db_enter_role(s3db_extension_owner(), &save);
 	SPI_connect();
 	if (SPI_execute_with_args(sql, 1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read s3db_fdw_audit");
 	found = SPI_processed == 1;
 	SPI_finish();
+	s3db_leave_role(&save);
 	return found;
 }
 
@@ -125,7 +132,7 @@ partition_info(const s3f_resource *res, const s3f_val *vals, char **first, char 
  */
 void
 s3db_audit_row(const s3f_resource *audit, const s3f_resource *res, Oid serverid,
-			   Oid userid, const s3f_write_opts *wopts, CmdType op, const char *id,
+			   Oid userid, Oid caller, const s3f_write_opts *wopts, CmdType op, const char *id,
 			   const s3f_val *before, const s3f_val *after)
 {
 	s3f_val    *vals = palloc0(sizeof(s3f_val) * Max(audit->nattrs, 1));
@@ -145,7 +152,7 @@ s3db_audit_row(const s3f_resource *audit, const s3f_resource *res, Oid serverid,
 	SET_STR("resourceName", res->name);
 	SET_STR("operation", op == CMD_INSERT ? "insert" : op == CMD_UPDATE ? "update" : "delete");
 	SET_STR("recordId", id);
-	SET_STR("userId", GetUserNameFromId(GetUserId(), false));
+	SET_STR("userId", GetUserNameFromId(caller, false));
 	SET_STR("timestamp", iso);
 	iso[10] = '\0';
 	SET_STR("createdAt", iso);

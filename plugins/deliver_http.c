@@ -41,6 +41,7 @@
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
+#include "fdw/trust.h"
 #include "replicator.h"
 #include "store/sigv4.h"
 
@@ -323,7 +324,8 @@ s3db_replication_sqs_request(PG_FUNCTION_ARGS)
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	int64		seq = PG_GETARG_INT64(1);
 	TimestampTz at = PG_GETARG_TIMESTAMPTZ(2);
-	Oid			nsp = s3db_repl_schema();
+	Oid			nsp = s3db_extension_schema();
+	S3dbRoleSave save;
 	char	   *schema;
 	Oid			types[2] = {TEXTOID, INT8OID};
 	Datum		values[2];
@@ -347,13 +349,16 @@ s3db_replication_sqs_request(PG_FUNCTION_ARGS)
 	values[0] = CStringGetTextDatum(name);
 	values[1] = Int64GetDatum(seq);
 
+	/* with the caller's rights (its targets), search_path pinned */
+	s3db_enter_role(InvalidOid, &save);
 	SPI_connect();
 	if (SPI_execute_with_args(psprintf("SELECT t.name, t.kind, t.target, t.options::text, "
 									   " o.record_seq, o.relname, o.resource, o.record_id, o.operation, "
 									   " o.before::text, o.after::text, "
 									   " to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') "
 									   "FROM %s.s3db_fdw_replication_targets t, %s.s3db_fdw_replication_outbox o "
-									   "WHERE t.name = $1 AND o.seq = $2", schema, schema),
+									   "WHERE t.name OPERATOR(pg_catalog.=) $1 "
+									   "AND o.seq OPERATOR(pg_catalog.=) $2", schema, schema),
 							  2, types, values, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the outbox");
 	if (SPI_processed == 0)
@@ -377,6 +382,7 @@ s3db_replication_sqs_request(PG_FUNCTION_ARGS)
 	c.timestamp = V(12);
 #undef V
 	SPI_finish();
+	s3db_leave_role(&save);
 	MemoryContextSwitchTo(cxt);
 
 	if (!s3db_sqs_build(&t, &c, (time_t) timestamptz_to_time_t(at), &req, &err))

@@ -20,7 +20,15 @@
  * same commit that marks the change delivered.
  *
  * Both run in the delivering transaction (a subtransaction per change),
- * so they are applied exactly once.
+ * so they are applied exactly once.  Rights: the role that owns the
+ * target (repl_deliver.c switches to it) must be allowed to insert,
+ * update and delete in the table, and the statements run as the table's
+ * owner, so that its triggers never run with more rights than their
+ * creator had (as VACUUM and ANALYZE run index functions).  The s3db
+ * target uses only a foreign table the target's owner owns.  A target with no
+ * filter also needs the writing table's owner to be allowed to write the
+ * relation, so nobody writes through a target where they could not
+ * write themselves.  Statements qualify every name and operator.
  *
  *-------------------------------------------------------------------------
  */
@@ -28,11 +36,36 @@
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
 
+#include "fdw/trust.h"
 #include "replicator.h"
+
+/*
+ * Without a filter, the owner of the table the change was made on must
+ * be allowed to write the target relation too.
+ */
+static void
+check_source_owner(const S3dbTarget *t, const S3dbChange *c, Oid relid)
+{
+	Oid			src_owner;
+	AclMode		need = ACL_INSERT | ACL_UPDATE | ACL_DELETE;
+
+	if (t->has_filter)
+		return;
+	src_owner = s3db_relation_owner(c->relid);
+	if (!OidIsValid(src_owner) ||
+		pg_class_aclmask(relid, src_owner, need, ACLMASK_ALL) != need)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("replication target \"%s\" has no filter and the owner of \"%s\" may not write \"%s\"",
+						t->name, c->relname, get_rel_name(relid)),
+				 errhint("Name the tables to replicate in the target's filter.")));
+}
 
 static void
 run(const char *sql, int nargs, Oid *types, Datum *values)
@@ -41,6 +74,19 @@ run(const char *sql, int nargs, Oid *types, Datum *values)
 
 	if (rc < 0)
 		elog(ERROR, "statement failed: %s", SPI_result_code_string(rc));
+}
+
+/* The target's owner (the current user) must be allowed to write relid. */
+static void
+check_target_owner(const S3dbTarget *t, Oid relid)
+{
+	AclMode		need = ACL_INSERT | ACL_UPDATE | ACL_DELETE;
+
+	if (pg_class_aclmask(relid, GetUserId(), need, ACLMASK_ALL) != need)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("the owner of replication target \"%s\" may not write \"%s\"",
+						t->name, get_rel_name(relid))));
 }
 
 static char *
@@ -61,9 +107,12 @@ doc_columns(Oid relid, const char *doc, const char *key, const char *prefix)
 	Datum		values[4] = {ObjectIdGetDatum(relid), CStringGetTextDatum(doc),
 	CStringGetTextDatum(key), CStringGetTextDatum(prefix)};
 
-	run("SELECT string_agg($4 || quote_ident(attname), ', ' ORDER BY attnum) "
-		"FROM pg_attribute WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped "
-		"AND attgenerated = '' AND attname <> $3 AND $2::jsonb ? attname::text",
+	run("SELECT pg_catalog.string_agg($4 OPERATOR(pg_catalog.||) pg_catalog.quote_ident(attname), "
+		"  ', ' ORDER BY attnum) "
+		"FROM pg_catalog.pg_attribute WHERE attrelid OPERATOR(pg_catalog.=) $1 "
+		"AND attnum OPERATOR(pg_catalog.>) 0 AND NOT attisdropped "
+		"AND attgenerated OPERATOR(pg_catalog.=) '' AND attname OPERATOR(pg_catalog.<>) $3 "
+		"AND $2::pg_catalog.jsonb OPERATOR(pg_catalog.?) attname::pg_catalog.text",
 		4, types, values);
 	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 }
@@ -89,17 +138,27 @@ s3db_deliver_table(const S3dbTarget *t, const S3dbChange *c, char **err)
 	char	   *ktype;
 	Oid			types[2] = {TEXTOID, TEXTOID};
 	Datum		values[2];
+	S3dbRoleSave save;
 
 	if (key == NULL)
 		key = "id";
+	/* search_path is pinned: the target names its schema */
 	relid = DatumGetObjectId(DirectFunctionCall1(regclassin, CStringGetDatum(t->target)));
+	check_source_owner(t, c, relid);
+	check_target_owner(t, relid);
 	rel = qualified(relid);
 	ktype = key_type(relid, key);
 
+	/*
+	 * The statements run as the table's owner, so its triggers never run
+	 * with more rights than whoever created them had.
+	 */
+	s3db_enter_role(s3db_relation_owner(relid), &save);
 	SPI_connect();
 	values[0] = CStringGetTextDatum(c->record_id);
 	if (strcmp(c->operation, "delete") == 0)
-		run(psprintf("DELETE FROM %s WHERE %s = $1::%s", rel, quote_identifier(key), ktype),
+		run(psprintf("DELETE FROM %s WHERE %s OPERATOR(pg_catalog.=) $1::%s",
+					 rel, quote_identifier(key), ktype),
 			1, types, values);
 	else
 	{
@@ -113,19 +172,20 @@ s3db_deliver_table(const S3dbTarget *t, const S3dbChange *c, char **err)
 						 rel, qk, ktype, qk), 1, types, values);
 		else
 			run(psprintf("INSERT INTO %s (%s, %s) SELECT $1::%s, %s "
-						 "FROM jsonb_populate_record(NULL::%s, $2::jsonb) "
+						 "FROM pg_catalog.jsonb_populate_record(NULL::%s, $2::pg_catalog.jsonb) "
 						 "ON CONFLICT (%s) DO UPDATE SET (%s) = ROW(%s)",
 						 rel, qk, cols, ktype, cols, rel, qk, cols, ex), 2, types, values);
 	}
 	SPI_finish();
+	s3db_leave_role(&save);
 	return true;
 }
 
 bool
 s3db_deliver_s3db(const S3dbTarget *t, const S3dbChange *c, char **err)
 {
-	Oid			types[2] = {TEXTOID, TEXTOID};
-	Datum		values[2];
+	Oid			types[3] = {TEXTOID, TEXTOID, OIDOID};
+	Datum		values[3];
 	Oid			relid;
 	char	   *rel;
 	bool		ok = true;
@@ -133,16 +193,21 @@ s3db_deliver_s3db(const S3dbTarget *t, const S3dbChange *c, char **err)
 	SPI_connect();
 	values[0] = CStringGetTextDatum(t->target);
 	values[1] = CStringGetTextDatum(c->resource);
-	run("SELECT c.oid FROM pg_foreign_table ft "
-		"JOIN pg_class c ON c.oid = ft.ftrelid "
-		"JOIN pg_foreign_server s ON s.oid = ft.ftserver "
-		"JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw AND w.fdwname = 's3db_fdw' "
-		"WHERE s.srvname = $1 AND coalesce((SELECT substr(o, 10) FROM unnest(ft.ftoptions) o "
-		"  WHERE o LIKE 'resource=%' LIMIT 1), c.relname::text) = $2 "
-		"ORDER BY c.oid LIMIT 1", 2, types, values);
+	/* only a foreign table of the target's owner (the current user) */
+	values[2] = ObjectIdGetDatum(GetUserId());
+	run("SELECT c.oid FROM pg_catalog.pg_foreign_table ft "
+		"JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) ft.ftrelid "
+		"JOIN pg_catalog.pg_foreign_server s ON s.oid OPERATOR(pg_catalog.=) ft.ftserver "
+		"JOIN pg_catalog.pg_foreign_data_wrapper w ON w.oid OPERATOR(pg_catalog.=) s.srvfdw "
+		"  AND w.fdwname OPERATOR(pg_catalog.=) 's3db_fdw' "
+		"WHERE s.srvname OPERATOR(pg_catalog.=) $1 AND c.relowner OPERATOR(pg_catalog.=) $3 "
+		"  AND COALESCE((SELECT pg_catalog.substr(o, 10) FROM pg_catalog.unnest(ft.ftoptions) o "
+		"  WHERE o OPERATOR(pg_catalog.~~) 'resource=%' LIMIT 1), c.relname::pg_catalog.text) "
+		"  OPERATOR(pg_catalog.=) $2 "
+		"ORDER BY c.oid LIMIT 1", 3, types, values);
 	if (SPI_processed == 0)
 	{
-		*err = psprintf("server \"%s\" has no foreign table for resource \"%s\"",
+		*err = psprintf("server \"%s\" has no foreign table for resource \"%s\" owned by the target's owner",
 						t->target, c->resource);
 		SPI_finish();
 		return false;
@@ -150,11 +215,12 @@ s3db_deliver_s3db(const S3dbTarget *t, const S3dbChange *c, char **err)
 	relid = DatumGetObjectId(DirectFunctionCall1(oidin,
 												 CStringGetDatum(SPI_getvalue(SPI_tuptable->vals[0],
 																			  SPI_tuptable->tupdesc, 1))));
+	check_source_owner(t, c, relid);
 	rel = qualified(relid);
 
 	values[0] = CStringGetTextDatum(c->record_id);
 	if (strcmp(c->operation, "delete") == 0)
-		run(psprintf("DELETE FROM %s WHERE id = $1", rel), 1, types, values);
+		run(psprintf("DELETE FROM %s WHERE id OPERATOR(pg_catalog.=) $1", rel), 1, types, values);
 	else
 	{
 		char	   *cols = doc_columns(relid, c->after, "id", "");
@@ -162,10 +228,10 @@ s3db_deliver_s3db(const S3dbTarget *t, const S3dbChange *c, char **err)
 
 		values[1] = CStringGetTextDatum(c->after);
 		if (cols != NULL)
-			run(psprintf("UPDATE %s SET (%s) = (SELECT %s FROM jsonb_populate_record(NULL::%s, $2::jsonb) r) "
-						 "WHERE id = $1", rel, cols, rcols, rel), 2, types, values);
+			run(psprintf("UPDATE %s SET (%s) = (SELECT %s FROM pg_catalog.jsonb_populate_record(NULL::%s, $2::pg_catalog.jsonb) r) "
+						 "WHERE id OPERATOR(pg_catalog.=) $1", rel, cols, rcols, rel), 2, types, values);
 		if (cols == NULL || SPI_processed == 0)
-			run(psprintf("INSERT INTO %s (id%s%s) SELECT $1%s%s FROM jsonb_populate_record(NULL::%s, $2::jsonb) r",
+			run(psprintf("INSERT INTO %s (id%s%s) SELECT $1%s%s FROM pg_catalog.jsonb_populate_record(NULL::%s, $2::pg_catalog.jsonb) r",
 						 rel, cols ? ", " : "", cols ? cols : "", rcols ? ", " : "", rcols ? rcols : "", rel),
 				2, types, values);
 	}

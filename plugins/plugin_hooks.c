@@ -13,6 +13,9 @@
  *	  reference of the old cohort is deleted at commit); a DELETE deletes
  *	  it.
  *	- audit: one plg_audits record with the state before and after.
+ * Both run as src/fdw/observer.c calls observers: as the extension owner
+ * (who may read s3db_fdw_ttl and s3db_fdw_audit; the writer need not),
+ * with search_path pinned.  The audit record names the writing user.
  *
  *-------------------------------------------------------------------------
  */
@@ -21,7 +24,9 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
+#include "fdw/observer.h"
 #include "plugins.h"
+#include "replicator.h"
 #include "s3db_worker.h"
 
 /* s3db.js 21.6.2 TTLPlugin's index resource (attribute order = registry order) */
@@ -44,31 +49,35 @@ const char *const s3db_audit_partitions =
 "{\"byDate\":{\"fields\":{\"createdAt\":\"dateonly\"}},"
 "\"byResource\":{\"fields\":{\"resourceName\":\"string\"}}}";
 
-struct S3dbPluginState
+typedef struct S3dbPluginState
 {
 	S3dbConn   *conn;
 	const s3f_resource *res;
 	Oid			serverid;
 	Oid			userid;
+	Oid			caller;
 	s3f_write_opts wopts;
 	bool		ttl;
 	S3dbTtlConfig ttl_cfg;
 	const s3f_resource *ttl_index;
 	bool		audit;
 	const s3f_resource *audit_res;
-};
+} S3dbPluginState;
 
-S3dbPluginState *
-s3db_plugins_begin(Relation rel, S3dbConn *conn, const s3f_resource *res,
-				   Oid serverid, Oid userid, const s3f_write_opts *wopts)
+static void *
+plugins_begin(const S3dbWriteTarget *t, bool *want_rows)
 {
 	S3dbPluginState *ps;
 	S3dbTtlConfig cfg;
 	bool		ttl,
 				audit;
+	Relation	rel = t->rel;
+	S3dbConn   *conn = t->conn;
+	const s3f_resource *res = t->res;
 
+	*want_rows = false;
 	/* the plugins' own resources are never indexed or audited */
-	if (strcmp(res->name, S3DB_AUDIT_RESOURCE) == 0 ||
+	if (t->truncate || strcmp(res->name, S3DB_AUDIT_RESOURCE) == 0 ||
 		strcmp(res->name, S3DB_TTL_INDEX) == 0)
 		return NULL;
 	ttl = s3db_ttl_config(RelationGetRelid(rel), &cfg);
@@ -79,9 +88,10 @@ s3db_plugins_begin(Relation rel, S3dbConn *conn, const s3f_resource *res,
 	ps = palloc0(sizeof(S3dbPluginState));
 	ps->conn = conn;
 	ps->res = res;
-	ps->serverid = serverid;
-	ps->userid = userid;
-	ps->wopts = *wopts;
+	ps->serverid = t->serverid;
+	ps->userid = t->userid;
+	ps->caller = t->caller;
+	ps->wopts = *t->wopts;
 	ps->ttl = ttl;
 	ps->ttl_cfg = cfg;
 	ps->audit = audit;
@@ -137,9 +147,10 @@ ttl_row(S3dbPluginState *ps, CmdType op, const char *id, const s3f_val *before,
 	s3f_vals_free(ev, ps->ttl_index->nattrs);
 }
 
-void
-s3db_plugins_row(S3dbPluginState *ps, CmdType op, const char *id, const s3f_val *vals)
+static void
+plugins_record(void *state, CmdType op, const char *id, const s3f_val *vals)
 {
+	S3dbPluginState *ps = (S3dbPluginState *) state;
 	s3f_record	before;
 	volatile bool have_before = false;
 
@@ -154,8 +165,8 @@ s3db_plugins_row(S3dbPluginState *ps, CmdType op, const char *id, const s3f_val 
 		if (ps->ttl)
 			ttl_row(ps, op, id, have_before ? before.vals : NULL, vals);
 		if (ps->audit)
-			s3db_audit_row(ps->audit_res, ps->res, ps->serverid, ps->userid, &ps->wopts,
-						   op, id, have_before ? before.vals : NULL, vals);
+			s3db_audit_row(ps->audit_res, ps->res, ps->serverid, ps->userid, ps->caller,
+						   &ps->wopts, op, id, have_before ? before.vals : NULL, vals);
 	}
 	PG_FINALLY();
 	{
@@ -163,4 +174,15 @@ s3db_plugins_row(S3dbPluginState *ps, CmdType op, const char *id, const s3f_val 
 			s3f_record_free(&before);
 	}
 	PG_END_TRY();
+}
+
+static const S3dbWriteObserver plugins_observer = {
+	"ttl and audit", plugins_begin, plugins_record, NULL
+};
+
+void
+s3db_plugins_register(void)
+{
+	s3db_register_write_observer(&plugins_observer);
+	s3db_register_write_observer(&s3db_replicator_observer);
 }

@@ -30,26 +30,6 @@
 #include "fdw/xact.h"
 #include "plugins.h"
 
-Oid
-s3db_ext_namespace(void)
-{
-	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	Oid			nsp = InvalidOid;
-
-	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
-				CStringGetDatum("s3db_fdw"));
-	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
-	tup = systable_getnext(scan);
-	if (HeapTupleIsValid(tup))
-		nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return nsp;
-}
-
 int
 s3db_attr_index(const s3f_resource *r, const char *path)
 {
@@ -255,6 +235,9 @@ s3db_record_json(const s3f_resource *res, const char *id, const s3f_val *vals)
 		struct json_object *jv;
 
 		if (vals[i].kind == S3F_MISSING || strcmp(res->attrs[i].path, "id") == 0)
+			continue;
+		/* a secret never leaves its record in clear text: it is left out */
+		if (res->attrs[i].ti.type == S3F_T_SECRET)
 			continue;
 		/* containers are rebuilt from their leaves; keep only {} or null */
 		if (res->attrs[i].ti.type == S3F_T_NESTED && vals[i].kind != S3F_NULL &&

@@ -4,10 +4,10 @@
  *		The TTL and audit plugins: what the FDW's write path calls, and
  *		the helpers the two plugins share.
  *
- * A statement that writes to a foreign table asks s3db_plugins_begin()
- * once whether the table is TTL-managed (s3db_fdw_ttl) or audited
- * (s3db_fdw_audit).  For each row it then calls s3db_plugins_row() before
- * queueing the row's own write; the plugins queue their objects (an entry
+ The plugins see writes through src/fdw/observer.h: a statement that
+ * writes to a foreign table asks once whether the table is TTL-managed
+ * (s3db_fdw_ttl) or audited (s3db_fdw_audit).  For each row they see the
+ * record before the row's own write is queued and queue their objects (an entry
  * of plg_ttl_expiration_index, a record of plg_audits) in the same
  * transaction buffer, so they reach the store in the same commit as the
  * change, or not at all.
@@ -23,35 +23,20 @@
 #include "utils/relcache.h"
 
 #include "fdw/s3db_fdw.h"
+#include "fdw/trust.h"
 #include "format/encode.h"
 #include "tasks.h"
 
 #define S3DB_TTL_INDEX "plg_ttl_expiration_index"
 #define S3DB_AUDIT_RESOURCE "plg_audits"
 
-/* ---- write hooks (plugin_hooks.c), called from src/fdw/modify.c ---- */
-
-typedef struct S3dbPluginState S3dbPluginState;
-
-/* NULL when neither plugin is configured for the table. */
-extern S3dbPluginState *s3db_plugins_begin(Relation rel, S3dbConn *conn,
-										   const s3f_resource *res,
-										   Oid serverid, Oid userid,
-										   const s3f_write_opts *wopts);
-
-/*
- * A row is about to be queued: op is CMD_INSERT, CMD_UPDATE or CMD_DELETE;
- * vals (parallel to res->attrs) is the new state, NULL for a delete.  Must
- * be called before the row's own write is queued, so that the previous
- * state is still what the transaction buffer or the scan holds.
- */
-extern void s3db_plugins_row(S3dbPluginState *ps, CmdType op, const char *id,
-							 const s3f_val *vals);
+/* Register the write observers of the plugins (plugin_hooks.c). */
+extern void s3db_plugins_register(void);
 
 /* ---- shared helpers (plugin_util.c) ---- */
 
 /* Namespace of the extension, InvalidOid when it is not installed here. */
-extern Oid	s3db_ext_namespace(void);
+#define s3db_ext_namespace() s3db_extension_schema()
 
 /* Index of an attribute path in a resource, -1 if absent. */
 extern int	s3db_attr_index(const s3f_resource *r, const char *path);
@@ -80,7 +65,8 @@ extern void s3db_queue_delete(Oid serverid, Oid userid, const char *resource,
 extern List *s3db_record_markers(const s3f_resource *res, const s3f_val *vals,
 								 const char *id);
 
-/* The record as JSON text (palloc'd), attributes by path, id first. */
+/* The record as JSON text (palloc'd), attributes by path, id first;
+ * secret attributes are left out. */
 extern char *s3db_record_json(const s3f_resource *res, const char *id,
 							  const s3f_val *vals);
 
@@ -159,7 +145,8 @@ extern long s3db_ttl_task(const S3dbTaskContext *ctx);
 
 extern bool s3db_audit_enabled(Oid relid);
 extern void s3db_audit_row(const s3f_resource *audit, const s3f_resource *res,
-						   Oid serverid, Oid userid, const s3f_write_opts *wopts,
+						   Oid serverid, Oid userid, Oid caller,
+						   const s3f_write_opts *wopts,
 						   CmdType op, const char *id,
 						   const s3f_val *before, const s3f_val *after);
 

@@ -17,6 +17,13 @@
  * in between sends it again (table and s3db targets apply the change in
  * that same transaction, so for them it is exactly once).
  *
+ * Rights: the outbox, pending and state tables are read and written as
+ * the extension owner; each delivery runs as the role that owns the
+ * target (its "owner" column), in a security-restricted operation, so a
+ * table or s3db target is written with that role's privileges and its
+ * triggers run with them, never with the worker's.  search_path is pinned
+ * to pg_catalog, pg_temp throughout.
+ *
  * Failures: each delivery runs in a subtransaction; a failure (an error
  * raised or a refused request) gives the change and the target an
  * exponential backoff (options backoff_ms, max_backoff_ms) and ends the
@@ -33,13 +40,16 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "postmaster/interrupt.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
+#include "fdw/trust.h"
 #include "replicator.h"
 #include "s3db_worker.h"
 
@@ -113,7 +123,7 @@ s3db_repl_envelope(StringInfo buf, const S3dbChange *c, const char *source)
 static char *
 q_schema(void)
 {
-	Oid			nsp = s3db_repl_schema();
+	Oid			nsp = s3db_extension_schema();
 
 	if (!OidIsValid(nsp) ||
 		!OidIsValid(get_relname_relid("s3db_fdw_replication_targets", nsp)))
@@ -163,6 +173,26 @@ deliver_one(const S3dbTarget *t, const S3dbChange *c, char **err)
 	return false;
 }
 
+/*
+ * May the target's owner receive this change?  Checked again at delivery:
+ * the owner may have been dropped or lost its right to read the table
+ * since the change was captured.
+ */
+static void
+check_delivery_rights(const S3dbTarget *t, const S3dbChange *c)
+{
+	if (!SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(t->owner)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("the owner of replication target \"%s\" does not exist", t->name)));
+	if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(c->relid)) &&
+		pg_class_aclcheck(c->relid, t->owner, ACL_SELECT) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("the owner of replication target \"%s\" may not read table \"%s\"",
+						t->name, c->relname)));
+}
+
 /* Deliver in a subtransaction: errors become failures of this change. */
 static bool
 deliver_guarded(const S3dbTarget *t, const S3dbChange *c, char **err)
@@ -177,8 +207,12 @@ deliver_guarded(const S3dbTarget *t, const S3dbChange *c, char **err)
 	PG_TRY();
 	{
 		char	   *e = NULL;
+		S3dbRoleSave save;
 
+		check_delivery_rights(t, c);
+		s3db_enter_role(t->owner, &save);
 		ok = deliver_one(t, c, &e);
+		s3db_leave_role(&save);
 		msg = e;
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
@@ -243,7 +277,7 @@ deliver_batch(const char *schema, const S3dbTarget *t, bool force, bool wait,
 	sql = psprintf(
 				   "SELECT h.seq, o.record_seq, o.relname, o.resource, o.record_id, o.operation, "
 				   "  o.before::text, o.after::text, "
-				   "  to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') "
+				   "  to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), o.relid "
 				   "FROM (SELECT DISTINCT ON (o.server, o.resource, o.record_id) p.seq, p.next_attempt "
 				   "        FROM %s.s3db_fdw_replication_pending p "
 				   "        JOIN %s.s3db_fdw_replication_outbox o ON o.seq = p.seq "
@@ -268,6 +302,7 @@ deliver_batch(const char *schema, const S3dbTarget *t, bool force, bool wait,
 		c->before = col(i, 7);
 		c->after = col(i, 8);
 		c->timestamp = col(i, 9);
+		c->relid = (Oid) strtoul(col(i, 10), NULL, 10);
 	}
 
 	for (int i = 0; i < n; i++)
@@ -321,17 +356,22 @@ deliver_batch(const char *schema, const S3dbTarget *t, bool force, bool wait,
 
 /* The enabled targets (all, or the one named), in the current context. */
 static List *
-load_targets(const char *schema, const char *only)
+load_targets(const char *schema, const char *only, Oid member)
 {
-	Oid			types[1] = {TEXTOID};
-	Datum		values[1];
-	char		nulls[1] = {only ? ' ' : 'n'};
+	Oid			types[2] = {TEXTOID, OIDOID};
+	Datum		values[2];
+	char		nulls[2] = {only ? ' ' : 'n', OidIsValid(member) ? ' ' : 'n'};
 	List	   *list = NIL;
 
 	values[0] = only ? CStringGetTextDatum(only) : (Datum) 0;
-	exec(psprintf("SELECT name, kind, target, options::text FROM %s.s3db_fdw_replication_targets "
-				  "WHERE enabled AND ($1 IS NULL OR name = $1) ORDER BY name", schema),
-		 1, types, values, nulls);
+	values[1] = ObjectIdGetDatum(member);
+	exec(psprintf("SELECT name, kind, target, options::pg_catalog.text, owner::pg_catalog.oid, "
+				  "  filter IS NOT NULL "
+				  "FROM %s.s3db_fdw_replication_targets "
+				  "WHERE enabled AND ($1 IS NULL OR name OPERATOR(pg_catalog.=) $1) "
+				  "  AND ($2 IS NULL OR pg_catalog.pg_has_role($2, owner::pg_catalog.oid, 'USAGE')) "
+				  "ORDER BY name", schema),
+		 2, types, values, nulls);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		S3dbTarget *t = palloc0(sizeof(S3dbTarget));
@@ -340,6 +380,8 @@ load_targets(const char *schema, const char *only)
 		t->kind = col(i, 2);
 		t->target = col(i, 3);
 		t->options = col(i, 4);
+		t->owner = (Oid) strtoul(col(i, 5), NULL, 10);
+		t->has_filter = strcmp(col(i, 6), "t") == 0;
 		list = lappend(list, t);
 	}
 	return list;
@@ -367,6 +409,8 @@ s3db_replicate_now(PG_FUNCTION_ARGS)
 	List	   *targets;
 	ListCell   *lc;
 	int64		delivered = 0;
+	Oid			caller;
+	S3dbRoleSave save;
 
 	if (s3db_repl_captured_in_xact())
 		ereport(ERROR,
@@ -378,10 +422,13 @@ s3db_replicate_now(PG_FUNCTION_ARGS)
 	schema = q_schema();
 	if (schema == NULL)
 		elog(ERROR, "the replication tables of s3db_fdw are missing");
+	/* the caller's targets (those of roles it has the rights of) */
+	caller = GetUserId();
+	s3db_enter_role(s3db_extension_owner(), &save);
 	PG_TRY();
 	{
 		s3db_repl_delivering = true;
-		targets = load_targets(schema, only);
+		targets = load_targets(schema, only, caller);
 		foreach(lc, targets)
 		{
 			S3dbTarget *t = (S3dbTarget *) lfirst(lc);
@@ -397,6 +444,7 @@ s3db_replicate_now(PG_FUNCTION_ARGS)
 		s3db_repl_delivering = false;
 	}
 	PG_END_TRY();
+	s3db_leave_role(&save);
 	SPI_finish();
 	MemoryContextSwitchTo(cxt);
 	PG_RETURN_INT64(delivered);
@@ -407,13 +455,24 @@ s3db_replicate_now(PG_FUNCTION_ARGS)
  * ---------------------------------------------------------------------
  */
 
+/*
+ * A transaction of the worker: its bookkeeping runs as the extension
+ * owner, never as the role the worker connected as.  An error aborts the
+ * transaction, which restores the user and search_path.
+ */
 static void
 begin_xact(void)
 {
+	S3dbRoleSave save;
+	Oid			owner;
+
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	SPI_connect();
+	owner = s3db_extension_owner();
+	if (OidIsValid(owner))
+		s3db_enter_role(owner, &save);
 }
 
 static void
@@ -421,6 +480,7 @@ end_xact(void)
 {
 	SPI_finish();
 	PopActiveSnapshot();
+	/* commit pops the GUC nest level and resets the user id */
 	CommitTransactionCommand();
 }
 
@@ -531,7 +591,7 @@ s3db_replicator_task(const S3dbTaskContext *ctx)
 	schema = q_schema();
 	if (schema)
 	{
-		List	   *loaded = load_targets(schema, NULL);
+		List	   *loaded = load_targets(schema, NULL, InvalidOid);
 
 		/* copy out of the transaction */
 		MemoryContextSwitchTo(cxt);
@@ -545,6 +605,8 @@ s3db_replicator_task(const S3dbTaskContext *ctx)
 			t->kind = pstrdup(s->kind);
 			t->target = pstrdup(s->target);
 			t->options = pstrdup(s->options);
+			t->owner = s->owner;
+			t->has_filter = s->has_filter;
 			targets = lappend(targets, t);
 		}
 	}

@@ -19,9 +19,10 @@
  * their commit order.
  *
  * Capture costs nothing unless an enabled target wants the table: the
- * answer is looked up once per table and transaction.  The outbox rows are
- * written with the privileges of the owner of the replication tables, so
- * writers need no rights on them.
+ * answer is looked up once per table and transaction.  Capture is a write
+ * observer (src/fdw/observer.h): it runs as the extension owner, who owns
+ * the replication tables, with search_path pinned, so writers need no
+ * rights on them and cannot substitute an operator or function of theirs.
  *
  *-------------------------------------------------------------------------
  */
@@ -45,7 +46,9 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
+#include "fdw/observer.h"
 #include "fdw/s3db_fdw.h"
+#include "fdw/trust.h"
 #include "replicator.h"
 #include "s3db_worker.h"
 
@@ -65,39 +68,10 @@ static bool callback_registered = false;
 
 bool		s3db_repl_delivering = false;
 
-Oid
-s3db_repl_schema(void)
-{
-	ForeignDataWrapper *fdw = GetForeignDataWrapperByName("s3db_fdw", true);
-
-	/* the extension is relocatable, so everything lives with the handler */
-	if (fdw == NULL || !OidIsValid(fdw->fdwhandler))
-		return InvalidOid;
-	return get_func_namespace(fdw->fdwhandler);
-}
-
 bool
 s3db_repl_captured_in_xact(void)
 {
 	return captured;
-}
-
-/* Owner of the replication tables, or InvalidOid when they do not exist. */
-static Oid
-tables_owner(Oid nsp)
-{
-	Oid			relid = get_relname_relid(TARGETS_TABLE, nsp);
-	HeapTuple	tup;
-	Oid			owner;
-
-	if (!OidIsValid(relid))
-		return InvalidOid;
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tup))
-		return InvalidOid;
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-	return owner;
 }
 
 static void
@@ -138,41 +112,50 @@ repl_xact_callback(XactEvent event, void *arg)
 }
 
 /*
- * Run an SPI statement as the owner of the replication tables; returns
- * SPI_processed, the result (if any) left in SPI_tuptable until
- * SPI_finish.
+ * Run an SPI statement; callers run as the extension owner with
+ * search_path pinned (src/fdw/observer.c sees to it for the capture).
+ * Returns SPI_processed.
  */
 static uint64
-exec_as_owner(Oid owner, const char *sql, int nargs, Oid *types, Datum *values,
-			  const char *nulls, bool read_only)
+exec_sql(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
+		 bool read_only)
 {
-	Oid			save_user;
-	int			save_sec;
-	int			rc;
+	int			rc = SPI_execute_with_args(sql, nargs, types, values, nulls, read_only, 0);
 
-	GetUserIdAndSecContext(&save_user, &save_sec);
-	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-	PG_TRY();
-	{
-		rc = SPI_execute_with_args(sql, nargs, types, values, nulls, read_only, 0);
-		if (rc < 0)
-			elog(ERROR, "replication statement failed: %s", SPI_result_code_string(rc));
-	}
-	PG_FINALLY();
-	{
-		SetUserIdAndSecContext(save_user, save_sec);
-	}
-	PG_END_TRY();
+	if (rc < 0)
+		elog(ERROR, "replication statement failed: %s", SPI_result_code_string(rc));
 	return SPI_processed;
 }
 
-bool
-s3db_replicator_wants(Relation rel)
+/*
+ * Which enabled targets receive the changes of a table: its filter names
+ * the table, or it has no filter.  Either way the target's owner must be
+ * allowed to read the table (a target is a way of reading its changes);
+ * and a table or s3db target without a filter takes only tables whose
+ * owner may write into the relation it names, so that nobody writes
+ * through a target into a table they could not write themselves.
+ * rel and relowner are the parameters holding the table and its owner;
+ * t is the target row.
+ */
+static char *
+target_wants(const char *rel, const char *relowner)
+{
+	return psprintf("t.enabled "
+					"AND (t.filter IS NULL OR %s::pg_catalog.regclass OPERATOR(pg_catalog.=) ANY (t.filter)) "
+					"AND pg_catalog.has_table_privilege(t.owner::pg_catalog.oid, %s::pg_catalog.oid, 'SELECT') "
+					"AND (t.filter IS NOT NULL OR t.kind OPERATOR(pg_catalog.<>) 'table' "
+					"     OR pg_catalog.to_regclass(t.target) IS NULL "
+					"     OR (pg_catalog.has_table_privilege(%s, pg_catalog.to_regclass(t.target)::pg_catalog.oid, 'INSERT') "
+					"         AND pg_catalog.has_table_privilege(%s, pg_catalog.to_regclass(t.target)::pg_catalog.oid, 'UPDATE') "
+					"         AND pg_catalog.has_table_privilege(%s, pg_catalog.to_regclass(t.target)::pg_catalog.oid, 'DELETE')))",
+					rel, rel, relowner, relowner, relowner);
+}
+
+static bool
+replicator_wants(Relation rel)
 {
 	Oid			relid = RelationGetRelid(rel);
-	Oid			nsp;
-	Oid			owner;
+	char	   *schema;
 	ListCell   *lc;
 	WantEntry  *e;
 	MemoryContext old;
@@ -192,18 +175,16 @@ s3db_replicator_wants(Relation rel)
 			return e->wants;
 	}
 
-	nsp = s3db_repl_schema();
-	owner = OidIsValid(nsp) ? tables_owner(nsp) : InvalidOid;
-	if (OidIsValid(owner))
+	schema = s3db_extension_schema_sql();
+	if (schema)
 	{
-		char	   *sql = psprintf("SELECT 1 FROM %s.%s WHERE enabled "
-								   "AND (filter IS NULL OR $1::regclass = ANY (filter)) LIMIT 1",
-								   quote_identifier(get_namespace_name(nsp)), TARGETS_TABLE);
-		Oid			types[1] = {OIDOID};
-		Datum		values[1] = {ObjectIdGetDatum(relid)};
+		char	   *sql = psprintf("SELECT 1 FROM %s.%s t WHERE %s LIMIT 1",
+								   schema, TARGETS_TABLE, target_wants("$1", "$2"));
+		Oid			types[2] = {OIDOID, OIDOID};
+		Datum		values[2] = {ObjectIdGetDatum(relid), ObjectIdGetDatum(rel->rd_rel->relowner)};
 
 		SPI_connect();
-		wants = exec_as_owner(owner, sql, 1, types, values, NULL, true) > 0;
+		wants = exec_sql(sql, 2, types, values, NULL, true) > 0;
 		SPI_finish();
 	}
 
@@ -216,19 +197,38 @@ s3db_replicator_wants(Relation rel)
 	return wants;
 }
 
-/* A row as JSON text (column names as keys). */
-static char *
-row_json(Datum row)
+/* One writing statement on a replicated table. */
+typedef struct CaptureState
 {
-	return TextDatumGetCString(DirectFunctionCall1(row_to_json, row));
+	Oid			relid;
+	Oid			relowner;
+	char	   *relname;
+	char	   *server;
+	char	   *resource;
+	char	   *schema;			/* the extension schema, quoted */
+	Datum		drop;			/* text[]: keys to drop */
+	Datum		from;			/* text[]: keys to rename ... */
+	Datum		to;				/* ... to these */
+} CaptureState;
+
+/* Is the attribute a column reads an s3db.js secret? */
+static bool
+is_secret(const s3f_resource *res, const char *field)
+{
+	for (int i = 0; res && i < res->nattrs; i++)
+		if (strcmp(res->attrs[i].path, field) == 0)
+			return res->attrs[i].ti.type == S3F_T_SECRET;
+	return false;
 }
 
 /*
- * Keys to drop (binary content) and to rename (a column reading another
- * top-level attribute) so that the document uses attribute names.
+ * Keys to drop (binary content, secrets) and to rename (a column reading
+ * another top-level attribute) so that the document uses attribute names.
+ * A secret is never put into a document: the outbox, and every target,
+ * would hold it in clear text.
  */
 static void
-key_maps(Relation rel, Datum *drop, Datum *from, Datum *to)
+key_maps(Relation rel, const s3f_resource *res, Datum *drop, Datum *from, Datum *to)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	List	   *d = NIL,
@@ -247,7 +247,7 @@ key_maps(Relation rel, Datum *drop, Datum *from, Datum *to)
 		if (att->attisdropped)
 			continue;
 		field = s3db_column_field(RelationGetRelid(rel), att->attnum, name);
-		if (field[0] == '$')
+		if (field[0] == '$' || is_secret(res, field))
 			d = lappend(d, name);
 		else if (strcmp(field, "id") == 0 && strcmp(name, "id") != 0)
 			d = lappend(d, name);	/* the id is added under "id" */
@@ -277,66 +277,56 @@ key_maps(Relation rel, Datum *drop, Datum *from, Datum *to)
  * pending delivery per enabled target that wants the table.
  */
 static void
-queue_change(Relation rel, const char *opname, const char *id,
+queue_change(CaptureState *cs, const char *opname, const char *id,
 			 const char *before, const char *after)
 {
-	Oid			nsp;
-	Oid			owner;
-	char	   *schema;
 	char	   *sql;
-	S3dbTableOptions topts;
-	ForeignServer *server;
-	Oid			types[11] = {TEXTOID, TEXTOID, TEXTOID, OIDOID, TEXTOID, TEXTOID,
-	TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
-	Datum		values[11];
-	char		nulls[11];
-
-	nsp = s3db_repl_schema();
-	owner = tables_owner(nsp);
-	if (!OidIsValid(owner))
-		return;
-
-	s3db_table_options(RelationGetRelid(rel), &topts);
-	server = GetForeignServer(topts.serverid);
-	schema = pstrdup(quote_identifier(get_namespace_name(nsp)));
+	Oid			types[12] = {TEXTOID, TEXTOID, TEXTOID, OIDOID, TEXTOID, TEXTOID,
+	TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, OIDOID};
+	Datum		values[12];
+	char		nulls[12];
+	const char *schema = cs->schema;
 
 	memset(nulls, ' ', sizeof(nulls));
-	values[0] = CStringGetTextDatum(server->servername);
-	values[1] = CStringGetTextDatum(topts.resource);
+	values[0] = CStringGetTextDatum(cs->server);
+	values[1] = CStringGetTextDatum(cs->resource);
 	values[2] = CStringGetTextDatum(id);
-	values[3] = ObjectIdGetDatum(RelationGetRelid(rel));
-	values[4] = CStringGetTextDatum(RelationGetRelationName(rel));
+	values[3] = ObjectIdGetDatum(cs->relid);
+	values[4] = CStringGetTextDatum(cs->relname);
 	values[5] = CStringGetTextDatum(opname);
 	values[6] = before ? CStringGetTextDatum(before) : (Datum) 0;
 	nulls[6] = before ? ' ' : 'n';
 	values[7] = after ? CStringGetTextDatum(after) : (Datum) 0;
 	nulls[7] = after ? ' ' : 'n';
-	key_maps(rel, &values[8], &values[9], &values[10]);
+	values[8] = cs->drop;
+	values[9] = cs->from;
+	values[10] = cs->to;
+	values[11] = ObjectIdGetDatum(cs->relowner);
 
 	/*
 	 * The records row first: its lock orders the writers of one record,
-	 * and the outbox sequence is drawn only once it is held.
+	 * and the outbox sequence is drawn only once it is held.  Every name
+	 * and operator is qualified: this runs as the extension owner.
 	 */
 	sql = psprintf(
 				   "WITH r AS ("
 				   " INSERT INTO %s.s3db_fdw_replication_records AS r "
 				   "   (server, resource, record_id, last_seq) VALUES ($1, $2, $3, 1)"
 				   " ON CONFLICT (server, resource, record_id) "
-				   "   DO UPDATE SET last_seq = r.last_seq + 1 RETURNING last_seq), "
+				   "   DO UPDATE SET last_seq = r.last_seq OPERATOR(pg_catalog.+) 1 RETURNING last_seq), "
 				   "o AS ("
 				   " INSERT INTO %s.s3db_fdw_replication_outbox "
 				   "   (relid, relname, server, resource, record_id, record_seq, operation, before, after) "
 				   " SELECT $4, $5, $1, $2, $3, r.last_seq, $6, "
-				   "   %s.s3db_fdw_replication_doc($7::jsonb, $3, $9, $10, $11), "
-				   "   %s.s3db_fdw_replication_doc($8::jsonb, $3, $9, $10, $11) FROM r "
+				   "   %s.s3db_fdw_replication_doc($7::pg_catalog.jsonb, $3, $9, $10, $11), "
+				   "   %s.s3db_fdw_replication_doc($8::pg_catalog.jsonb, $3, $9, $10, $11) FROM r "
 				   " RETURNING seq) "
 				   "INSERT INTO %s.s3db_fdw_replication_pending (target, seq) "
-				   "SELECT t.name, o.seq FROM o, %s." TARGETS_TABLE " t "
-				   " WHERE t.enabled AND (t.filter IS NULL OR $4::regclass = ANY (t.filter))",
-				   schema, schema, schema, schema, schema, schema);
+				   "SELECT t.name, o.seq FROM o, %s." TARGETS_TABLE " t WHERE %s",
+				   schema, schema, schema, schema, schema, schema, target_wants("$4", "$12"));
 
 	SPI_connect();
-	exec_as_owner(owner, sql, 11, types, values, nulls, false);
+	exec_sql(sql, 12, types, values, nulls, false);
 	SPI_finish();
 
 	if (!callback_registered)
@@ -347,80 +337,46 @@ queue_change(Relation rel, const char *opname, const char *id,
 	captured = true;
 }
 
-void
-s3db_replicator_capture(Relation rel, CmdType op, const char *id,
-						TupleTableSlot *newslot, TupleTableSlot *oldslot,
-						ResultRelInfo *rinfo, TupleTableSlot *planSlot)
+/* ---- the write observer ---- */
+
+static void *
+capture_begin(const S3dbWriteTarget *t, bool *want_rows)
 {
-	char	   *before = NULL;
-	char	   *after = NULL;
+	CaptureState *cs;
+	S3dbTableOptions topts;
 
-	if (!s3db_replicator_wants(rel))
-		return;
-	if (newslot)
-		after = row_json(ExecFetchSlotHeapTupleDatum(newslot));
-	if (oldslot && !TTS_EMPTY(oldslot))
-		before = row_json(ExecFetchSlotHeapTupleDatum(oldslot));
-	else if (rinfo && planSlot && AttributeNumberIsValid(rinfo->ri_RowIdAttNo))
-	{
-		/* UPDATE on a foreign table always fetches the old whole row */
-		bool		isnull;
-		Datum		oldrow = ExecGetJunkAttribute(planSlot, rinfo->ri_RowIdAttNo, &isnull);
+	*want_rows = false;
+	if (!replicator_wants(t->rel))
+		return NULL;
+	cs = palloc0(sizeof(CaptureState));
+	s3db_table_options(RelationGetRelid(t->rel), &topts);
+	cs->relid = RelationGetRelid(t->rel);
+	cs->relowner = t->rel->rd_rel->relowner;
+	cs->relname = pstrdup(RelationGetRelationName(t->rel));
+	cs->server = pstrdup(GetForeignServer(topts.serverid)->servername);
+	cs->resource = pstrdup(topts.resource);
+	cs->schema = s3db_extension_schema_sql();
+	key_maps(t->rel, t->res, &cs->drop, &cs->from, &cs->to);
+	*want_rows = true;
+	return cs;
+}
 
-		if (!isnull)
-			before = row_json(oldrow);
-	}
-	queue_change(rel, op == CMD_INSERT ? "insert" : op == CMD_UPDATE ? "update" : "delete",
+static void
+capture_row(void *state, CmdType op, const char *id, const char *before, const char *after)
+{
+	queue_change((CaptureState *) state,
+				 op == CMD_INSERT ? "insert" : op == CMD_UPDATE ? "update" : "delete",
 				 id, before, after);
 }
 
 /*
- * TRUNCATE of a replicated table: a delete of every record the transaction
- * sees, so that every kind of target (a webhook consumer too) learns of
- * each deletion in the envelope it already understands.  Runs before the
- * truncate is queued, so the scan still returns the rows.  Records another
- * writer creates between this statement and the commit are deleted by the
- * commit without being announced.
+ * TRUNCATE of a replicated table reaches capture_row as a delete of every
+ * record the transaction sees (src/fdw/observer.c lists them), so that
+ * every kind of target (a webhook consumer too) learns of each deletion in
+ * the envelope it already understands.  Records another writer creates
+ * between the statement and the commit are deleted by the commit without
+ * being announced.
  */
-void
-s3db_replicator_capture_truncate(Relation rel)
-{
-	AttrNumber	idatt;
-	char	   *sql;
-	List	   *ids = NIL;
-	List	   *docs = NIL;
-	ListCell   *lc,
-			   *ld;
-	MemoryContext caller;
-
-	if (!s3db_replicator_wants(rel))
-		return;
-	idatt = s3db_id_column(rel);
-	if (idatt == InvalidAttrNumber)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot replicate TRUNCATE of foreign table \"%s\"",
-						RelationGetRelationName(rel)),
-				 errdetail("The table has no column for the record id.")));
-	sql = psprintf("SELECT t.%s::text, row_to_json(t)::text FROM %s.%s t",
-				   quote_identifier(NameStr(TupleDescAttr(RelationGetDescr(rel), idatt - 1)->attname)),
-				   quote_identifier(get_namespace_name(RelationGetNamespace(rel))),
-				   quote_identifier(RelationGetRelationName(rel)));
-	caller = CurrentMemoryContext;
-	SPI_connect();
-	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not list the records of \"%s\" to replicate its truncation",
-			 RelationGetRelationName(rel));
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		/* SPI's memory goes with SPI_finish */
-		MemoryContext old = MemoryContextSwitchTo(caller);
-
-		ids = lappend(ids, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
-		docs = lappend(docs, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2));
-		MemoryContextSwitchTo(old);
-	}
-	SPI_finish();
-	forboth(lc, ids, ld, docs)
-		queue_change(rel, "delete", (char *) lfirst(lc), (char *) lfirst(ld), NULL);
-}
+const S3dbWriteObserver s3db_replicator_observer = {
+	"replicator", capture_begin, NULL, capture_row
+};

@@ -4,8 +4,8 @@
  *		Replication of SQL writes on s3db foreign tables: a transactional
  *		outbox filled by the write path, delivered by the background worker.
  *
- * replicator.c captures changes (ExecForeignInsert/Update/Delete call
- * s3db_replicator_capture) into the outbox tables of the extension schema,
+ * replicator.c captures changes (a write observer of the FDW) into the
+ * outbox tables of the extension schema,
  * in the writing transaction.  repl_deliver.c runs delivery rounds (the
  * worker task, s3db_replicate_now()); deliver_http.c sends webhooks and
  * SQS messages, deliver_sql.c applies changes to local tables and to
@@ -26,29 +26,14 @@
 
 #include "tasks.h"
 
-/* ---- capture (replicator.c), called from src/fdw/modify.c ---- */
+/* ---- capture (replicator.c): a write observer ---- */
 
-/* Does any enabled target want changes of this foreign table? */
-extern bool s3db_replicator_wants(Relation rel);
-
-/*
- * Queue one change of record id in the outbox.  newslot holds the new row
- * (insert, update); the old row comes from oldslot (delete: the row
- * RETURNING would see, when the scan read it) or from the whole-row junk
- * attribute of planSlot (update).  A no-op unless s3db_replicator_wants().
- */
-struct ResultRelInfo;
-extern void s3db_replicator_capture(Relation rel, CmdType op, const char *id,
-									TupleTableSlot *newslot, TupleTableSlot *oldslot,
-									struct ResultRelInfo *rinfo, TupleTableSlot *planSlot);
+struct S3dbWriteObserver;
+extern const struct S3dbWriteObserver s3db_replicator_observer;
 
 /* Set while changes are being delivered: they are not captured again. */
-extern void s3db_replicator_capture_truncate(Relation rel);
-
 extern bool s3db_repl_delivering;
 
-/* Schema of the extension, or InvalidOid when it is not installed here. */
-extern Oid	s3db_repl_schema(void);
 /* true once this transaction queued a change */
 extern bool s3db_repl_captured_in_xact(void);
 
@@ -62,6 +47,7 @@ typedef struct S3dbChange
 {
 	int64		seq;
 	int64		record_seq;
+	Oid			relid;			/* the foreign table the change was made on */
 	char	   *relname;
 	char	   *resource;
 	char	   *record_id;
@@ -78,6 +64,8 @@ typedef struct S3dbTarget
 	char	   *kind;
 	char	   *target;
 	char	   *options;		/* JSON object text */
+	Oid			owner;			/* deliveries run as this role */
+	bool		has_filter;
 } S3dbTarget;
 
 /* The s3db.js envelope {resource, action, timestamp, source, [before], data}. */

@@ -115,15 +115,18 @@ s3db_ttl_config(Oid relid, S3dbTtlConfig *out)
 	Datum		args[1];
 	bool		found = false;
 	char	   *sql;
+	S3dbRoleSave save;
 
 	memset(out, 0, sizeof(*out));
 	if (!OidIsValid(nsp))
 		return false;
-	sql = psprintf("SELECT extract(epoch FROM ttl)::float8, field, action, "
-				   "coalesce(soft_delete_field, 'deletedat'), archive_resource "
-				   "FROM %s.s3db_fdw_ttl WHERE ftable = $1 AND enabled",
+	sql = psprintf("SELECT pg_catalog.date_part('epoch', ttl)::pg_catalog.float8, field, action, "
+				   "COALESCE(soft_delete_field, 'deletedat'), archive_resource "
+				   "FROM %s.s3db_fdw_ttl WHERE ftable OPERATOR(pg_catalog.=) $1 AND enabled",
 				   quote_identifier(get_namespace_name(nsp)));
 	args[0] = ObjectIdGetDatum(relid);
+	/* configuration is read as the extension owner, whoever writes */
+	s3db_enter_role(s3db_extension_owner(), &save);
 	SPI_connect();
 	if (SPI_execute_with_args(sql, 1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read s3db_fdw_ttl");
@@ -147,6 +150,7 @@ s3db_ttl_config(Oid relid, S3dbTtlConfig *out)
 		found = true;
 	}
 	SPI_finish();
+	s3db_leave_role(&save);
 	return found;
 }
 

@@ -9,6 +9,14 @@
  * sweeps one table now, in the calling session, without fencing.  What
  * each sweep did goes to s3db_fdw_ttl_state, shown by s3db_ttl_status().
  *
+ * Rights: the configuration and state tables are read and written as the
+ * extension owner.  A sweep deletes (or, for soft-delete, updates) records
+ * of the table, so it needs what the equivalent DELETE or UPDATE needs:
+ * s3db_ttl_sweep() checks the caller's privileges before anything
+ * happens and sweeps with the caller's user mapping; the worker sweeps
+ * each table as the table's owner (its privileges checked the same way,
+ * its user mapping), never as the role the worker connected as.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -18,6 +26,8 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "catalog/pg_class.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -38,19 +48,20 @@ record_state(Oid relid, bool swept, int64 expired, const char *error)
 	Datum		args[4];
 	char		nulls[4] = {' ', ' ', ' ', ' '};
 	char	   *sql;
+	S3dbRoleSave save;
 
 	if (!OidIsValid(nsp))
 		return;
 	sql = psprintf("INSERT INTO %s.s3db_fdw_ttl_state AS s "
 				   "(ftable, last_sweep, last_expired, total_expired, last_error, last_error_at) "
-				   "VALUES ($1, CASE WHEN $4 THEN clock_timestamp() END, $2, $2, $3, "
-				   "CASE WHEN $3 IS NOT NULL THEN clock_timestamp() END) "
+				   "VALUES ($1, CASE WHEN $4 THEN pg_catalog.clock_timestamp() END, $2, $2, $3, "
+				   "CASE WHEN $3 IS NOT NULL THEN pg_catalog.clock_timestamp() END) "
 				   "ON CONFLICT (ftable) DO UPDATE SET "
-				   "last_sweep = CASE WHEN $4 THEN clock_timestamp() ELSE s.last_sweep END, "
+				   "last_sweep = CASE WHEN $4 THEN pg_catalog.clock_timestamp() ELSE s.last_sweep END, "
 				   "last_expired = CASE WHEN $4 THEN $2 ELSE s.last_expired END, "
-				   "total_expired = s.total_expired + $2, "
-				   "last_error = coalesce($3, s.last_error), "
-				   "last_error_at = CASE WHEN $3 IS NOT NULL THEN clock_timestamp() "
+				   "total_expired = s.total_expired OPERATOR(pg_catalog.+) $2, "
+				   "last_error = COALESCE($3, s.last_error), "
+				   "last_error_at = CASE WHEN $3 IS NOT NULL THEN pg_catalog.clock_timestamp() "
 				   "ELSE s.last_error_at END",
 				   quote_identifier(get_namespace_name(nsp)));
 	args[0] = ObjectIdGetDatum(relid);
@@ -58,10 +69,40 @@ record_state(Oid relid, bool swept, int64 expired, const char *error)
 	args[2] = error && error[0] ? CStringGetTextDatum(error) : (Datum) 0;
 	nulls[2] = error && error[0] ? ' ' : 'n';
 	args[3] = BoolGetDatum(swept);
+	s3db_enter_role(s3db_extension_owner(), &save);
 	SPI_connect();
 	if (SPI_execute_with_args(sql, 4, types, args, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not update s3db_fdw_ttl_state");
 	SPI_finish();
+	s3db_leave_role(&save);
+}
+
+/*
+ * May role sweep the table?  The privileges of the statement the sweep
+ * stands for: SELECT (it reads the records) and DELETE, or UPDATE for a
+ * soft delete.  Errors out, before anything is done, when it may not.
+ */
+static void
+check_sweep_rights(Oid relid, Oid role)
+{
+	S3dbTtlConfig cfg;
+	AclMode		need = ACL_SELECT;
+	char	   *relname = get_rel_name(relid);
+
+	if (relname == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	if (get_rel_relkind(relid) != RELKIND_FOREIGN_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a foreign table", relname)));
+	if (s3db_ttl_config(relid, &cfg) && strcmp(cfg.action, "soft-delete") == 0)
+		need |= ACL_UPDATE;
+	else
+		need |= ACL_DELETE;
+	if (pg_class_aclmask(relid, role, need, ACLMASK_ALL) != need)
+		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FOREIGN_TABLE, relname);
 }
 
 PG_FUNCTION_INFO_V1(s3db_ttl_sweep);
@@ -71,8 +112,14 @@ s3db_ttl_sweep(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 	char		errbuf[S3DB_ERRMSG_MAX];
-	int64		n = s3db_ttl_sweep_relation(relid, NULL, errbuf, sizeof(errbuf));
+	int64		n;
+	S3dbRoleSave save;
 
+	check_sweep_rights(relid, GetUserId());
+	/* the caller's user mapping, search_path pinned */
+	s3db_enter_role(InvalidOid, &save);
+	n = s3db_ttl_sweep_relation(relid, NULL, errbuf, sizeof(errbuf));
+	s3db_leave_role(&save);
 	record_state(relid, true, n, errbuf);
 	if (errbuf[0])
 		ereport(WARNING, (errmsg("ttl sweep of \"%s\": %s", get_rel_name(relid), errbuf)));
@@ -85,11 +132,13 @@ ttl_tables(void)
 {
 	Oid			nsp = s3db_ext_namespace();
 	List	   *out = NIL;
+	S3dbRoleSave save;
 
 	if (!OidIsValid(nsp))
 		return NIL;
+	s3db_enter_role(s3db_extension_owner(), &save);
 	SPI_connect();
-	if (SPI_execute(psprintf("SELECT ftable FROM %s.s3db_fdw_ttl WHERE enabled ORDER BY 1",
+	if (SPI_execute(psprintf("SELECT ftable::pg_catalog.oid FROM %s.s3db_fdw_ttl WHERE enabled ORDER BY 1",
 							 quote_identifier(get_namespace_name(nsp))), true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read s3db_fdw_ttl");
 	for (uint64 i = 0; i < SPI_processed; i++)
@@ -106,6 +155,7 @@ ttl_tables(void)
 		}
 	}
 	SPI_finish();
+	s3db_leave_role(&save);
 	return out;
 }
 
@@ -142,7 +192,18 @@ s3db_ttl_task(const S3dbTaskContext *ctx)
 		MemoryContextSwitchTo(cxt);
 		PG_TRY();
 		{
+			/* as the table's owner: its rights, its user mapping */
+			Oid			relowner = s3db_relation_owner(relid);
+			S3dbRoleSave save;
+
+			if (!OidIsValid(relowner))
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_TABLE),
+						 errmsg("relation with OID %u does not exist", relid)));
+			check_sweep_rights(relid, relowner);
+			s3db_enter_role(relowner, &save);
 			n = s3db_ttl_sweep_relation(relid, ctx, errbuf, sizeof(errbuf));
+			s3db_leave_role(&save);
 			record_state(relid, true, n, errbuf);
 			ReleaseCurrentSubTransaction();
 			MemoryContextSwitchTo(cxt);

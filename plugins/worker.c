@@ -45,6 +45,7 @@
 #include "utils/timestamp.h"
 #include "utils/varlena.h"
 
+#include "fdw/trust.h"
 #include "s3db_worker.h"
 #include "tasks.h"
 
@@ -683,6 +684,15 @@ s3db_worker_main(Datum arg)
 	strlcpy(worker_dbname, MyBgworkerEntry->bgw_extra, sizeof(worker_dbname));
 	shared = &slots->slot[DatumGetInt32(arg)];
 	BackgroundWorkerInitializeConnection(worker_dbname, NULL, 0);
+
+	/*
+	 * The connection applied ALTER DATABASE / ROLE ... SET; whatever they
+	 * say, the worker's statements resolve names in pg_catalog only.  It
+	 * runs nothing as the role it connected as: its bookkeeping runs as
+	 * the extension owner, each task as the owner of what it serves
+	 * (src/fdw/trust.h).
+	 */
+	s3db_pin_session_search_path();
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
 	shared->dboid = MyDatabaseId;
 	LWLockRelease(shared->lock);

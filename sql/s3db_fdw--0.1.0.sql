@@ -70,6 +70,14 @@ RETURNS SETOF record
 AS 'MODULE_PATHNAME'
 LANGUAGE C VOLATILE;
 
+-- Monitoring, not for every role: the last error may quote the store, and
+-- s3db_coordinator_workers() reads the store with the coordinator server
+-- owner's credentials.
+REVOKE ALL ON FUNCTION s3db_coordinator(), s3db_coordinator_metrics(),
+  s3db_coordinator_workers() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION s3db_coordinator(), s3db_coordinator_metrics(),
+  s3db_coordinator_workers() TO pg_monitor;
+
 -- ---------------------------------------------------------------------
 -- Replication (plugins/replicator.c): changes made through SQL on foreign
 -- tables go to an outbox in the same transaction as the write, and the
@@ -78,19 +86,33 @@ LANGUAGE C VOLATILE;
 -- ---------------------------------------------------------------------
 
 -- Where changes go.  kind: 'webhook' (target = URL), 'table' (target = a
--- local table with a unique id column), 's3db' (target = a foreign server
--- name; changes are applied to its foreign table of the same resource),
--- 'sqs' (target = queue URL).  filter: the foreign tables whose changes
--- the target receives, NULL for all.  Read on every delivery round.
+-- schema-qualified local table with a unique id column), 's3db' (target =
+-- a foreign server name; changes are applied to the foreign table of that
+-- server and of the same resource that the target's owner owns), 'sqs'
+-- (target = queue URL).  filter: the foreign tables whose changes the
+-- target receives, NULL for all (only those the owner may read, and for a
+-- table or s3db target only those whose owner may write the target).
+-- owner: deliveries run as this role, with its privileges.  Read on every
+-- delivery round.
 CREATE TABLE s3db_fdw_replication_targets (
   name      text PRIMARY KEY,
   kind      text NOT NULL CHECK (kind IN ('webhook', 'sqs', 's3db', 'table')),
   target    text NOT NULL,
   options   jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(options) = 'object'),
   filter    regclass[],
-  enabled   boolean NOT NULL DEFAULT true
+  enabled   boolean NOT NULL DEFAULT true,
+  owner     regrole NOT NULL
+            DEFAULT pg_catalog.to_regrole(pg_catalog.quote_ident(CURRENT_USER::pg_catalog.text))
 );
 SELECT pg_catalog.pg_extension_config_dump('s3db_fdw_replication_targets', '');
+
+-- A role the DBA lets configure replication sees and changes only the
+-- targets of roles whose rights it has, and cannot make a target act as
+-- another role.  (The extension owner, who delivers, is not subject to it.)
+ALTER TABLE s3db_fdw_replication_targets ENABLE ROW LEVEL SECURITY;
+CREATE POLICY targets_of_owner ON s3db_fdw_replication_targets
+  USING (pg_catalog.pg_has_role(CURRENT_USER, owner::pg_catalog.oid, 'USAGE'))
+  WITH CHECK (pg_catalog.pg_has_role(CURRENT_USER, owner::pg_catalog.oid, 'USAGE'));
 
 -- The last change number of each replicated record.  Writers lock the
 -- record's row until they commit, so the changes of one record enter the
@@ -156,7 +178,9 @@ SELECT t.name AS target, t.kind, t.enabled,
        s.last_error, s.last_error_at, s.last_delivery_at,
        CASE WHEN s.next_attempt > now() THEN s.next_attempt END AS next_attempt
   FROM s3db_fdw_replication_targets t
-  LEFT JOIN s3db_fdw_replication_state s ON s.target = t.name;
+  LEFT JOIN s3db_fdw_replication_state s ON s.target = t.name
+ -- the view reads as its owner: show a role only the targets it could see
+ WHERE pg_catalog.pg_has_role(CURRENT_USER, t.owner::pg_catalog.oid, 'USAGE');
 REVOKE ALL ON s3db_replication_status FROM PUBLIC;
 
 -- Run a delivery round now, in this transaction (all targets, or one);
@@ -180,17 +204,22 @@ REVOKE ALL ON FUNCTION s3db_replication_sqs_request(text, bigint, timestamptz) F
 
 -- A captured row as the replicated document: binary content columns
 -- dropped, columns renamed to the attribute they map to, and the id.
+-- It runs as the extension owner in every writing transaction: names and
+-- operators are qualified, and search_path is pinned besides.
 CREATE FUNCTION s3db_fdw_replication_doc(j jsonb, id text, drop_keys text[],
                                          from_keys text[], to_keys text[])
 RETURNS jsonb
 LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
 AS $$
   SELECT CASE WHEN j IS NULL THEN NULL ELSE
-    (j - drop_keys - from_keys)
-    || coalesce((SELECT jsonb_object_agg(u.t, j -> u.f)
-                   FROM unnest(from_keys, to_keys) AS u(f, t) WHERE j ? u.f), '{}')
-    || jsonb_build_object('id', id) END
+    (j OPERATOR(pg_catalog.-) drop_keys OPERATOR(pg_catalog.-) from_keys)
+    OPERATOR(pg_catalog.||) COALESCE((SELECT pg_catalog.jsonb_object_agg(u.t, j OPERATOR(pg_catalog.->) u.f)
+                   FROM ROWS FROM (pg_catalog.unnest(from_keys), pg_catalog.unnest(to_keys)) AS u(f, t)
+                  WHERE j OPERATOR(pg_catalog.?) u.f), '{}'::pg_catalog.jsonb)
+    OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('id', id) END
 $$;
+REVOKE ALL ON FUNCTION s3db_fdw_replication_doc(jsonb, text, text[], text[], text[]) FROM PUBLIC;
 
 -- ---------------------------------------------------------------------
 -- TTL plugin: records of TTL-managed foreign tables get entries in
@@ -221,7 +250,21 @@ CREATE TABLE s3db_fdw_ttl_state (
   last_error_at  timestamptz
 );
 
--- Sweep one table now; returns the number of records expired.
+-- A role the DBA lets configure TTL sees and changes only the rows of
+-- tables owned by roles whose rights it has.  The worker sweeps each table
+-- as its owner.
+ALTER TABLE s3db_fdw_ttl ENABLE ROW LEVEL SECURITY;
+CREATE POLICY ttl_of_owner ON s3db_fdw_ttl
+  USING (pg_catalog.pg_has_role(CURRENT_USER,
+           (SELECT c.relowner FROM pg_catalog.pg_class c
+             WHERE c.oid OPERATOR(pg_catalog.=) ftable::pg_catalog.oid), 'USAGE'))
+  WITH CHECK (pg_catalog.pg_has_role(CURRENT_USER,
+           (SELECT c.relowner FROM pg_catalog.pg_class c
+             WHERE c.oid OPERATOR(pg_catalog.=) ftable::pg_catalog.oid), 'USAGE'));
+REVOKE ALL ON s3db_fdw_ttl, s3db_fdw_ttl_state FROM PUBLIC;
+
+-- Sweep one table now; returns the number of records expired.  Needs what
+-- the DELETE (UPDATE for soft-delete) it stands for needs, checked first.
 CREATE FUNCTION s3db_ttl_sweep(ftable regclass)
 RETURNS bigint
 AS 'MODULE_PATHNAME'
@@ -252,6 +295,15 @@ CREATE TABLE s3db_fdw_audit (
   ftable   regclass PRIMARY KEY,
   enabled  boolean NOT NULL DEFAULT true
 );
+ALTER TABLE s3db_fdw_audit ENABLE ROW LEVEL SECURITY;
+CREATE POLICY audit_of_owner ON s3db_fdw_audit
+  USING (pg_catalog.pg_has_role(CURRENT_USER,
+           (SELECT c.relowner FROM pg_catalog.pg_class c
+             WHERE c.oid OPERATOR(pg_catalog.=) ftable::pg_catalog.oid), 'USAGE'))
+  WITH CHECK (pg_catalog.pg_has_role(CURRENT_USER,
+           (SELECT c.relowner FROM pg_catalog.pg_class c
+             WHERE c.oid OPERATOR(pg_catalog.=) ftable::pg_catalog.oid), 'USAGE'));
+REVOKE ALL ON s3db_fdw_audit FROM PUBLIC;
 
 SELECT pg_catalog.pg_extension_config_dump('s3db_fdw_ttl', '');
 SELECT pg_catalog.pg_extension_config_dump('s3db_fdw_audit', '');

@@ -93,7 +93,7 @@ $node->safe_psql('postgres', qq{
 	  ('hook', 'webhook', 'http://127.0.0.1:$port/hook',
 	   '{"backoff_ms": 100, "max_backoff_ms": 400, "auth": {"type": "bearer", "token": "tok"},
 	     "headers": {"X-Env": "test"}}', NULL),
-	  ('copy', 'table', 'users_copy', '{"backoff_ms": 100}', ARRAY['users'::regclass]);
+	  ('copy', 'table', 'public.users_copy', '{"backoff_ms": 100}', ARRAY['users'::regclass]);
 });
 
 # ---- insert, update, delete reach the webhook and the table ----

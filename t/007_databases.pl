@@ -76,7 +76,7 @@ $node->safe_psql('second', qq{
 	SELECT s3db_create_resource('notes');
 	CREATE TABLE notes_copy (id text PRIMARY KEY, body text);
 	INSERT INTO s3db_fdw_replication_targets (name, kind, target, options)
-	  VALUES ('copy', 'table', 'notes_copy', '{"backoff_ms": 100}');
+	  VALUES ('copy', 'table', 'public.notes_copy', '{"backoff_ms": 100}');
 	INSERT INTO notes VALUES ('n1', 'hello');
 });
 my $t0 = time;

@@ -43,8 +43,7 @@
 #include "fdw/modify_int.h"
 #include "format/encode.h"
 #include "format/metaenc.h"
-#include "../../plugins/plugins.h"	/* TTL and audit write hooks */
-#include "../../plugins/replicator.h"	/* replication outbox hooks */
+#include "fdw/observer.h"
 
 #define ROWID_NAME "s3db_id"
 
@@ -272,9 +271,15 @@ open_state(S3dbModifyState *ms, Relation rel, EState *estate, ResultRelInfo *rin
 		cb->arg = &ms->incr;
 		MemoryContextRegisterResetCallback(ms->cxt, cb);
 	}
-	/* plugin hook: TTL index entries and audit records join the commit */
-	ms->plugins = s3db_plugins_begin(rel, ms->conn, ms->res, ms->serverid,
-									 ms->userid, &ms->wopts);
+	/* the write observers (plugins) that want this table */
+	ms->target.rel = rel;
+	ms->target.conn = ms->conn;
+	ms->target.res = ms->res;
+	ms->target.serverid = ms->serverid;
+	ms->target.userid = ms->userid;
+	ms->target.caller = GetUserId();
+	ms->target.wopts = &ms->wopts;
+	ms->observers = s3db_observers_begin(&ms->target);
 }
 
 void
@@ -353,8 +358,8 @@ insert_one(S3dbModifyState *ms, TupleTableSlot *slot)
 		slot->tts_values[a] = s3db_text_to_datum(&ms->cols[ms->id_col], id, &isnull);
 		slot->tts_isnull[a] = false;
 	}
-	/* replication (plugins/replicator.c): the change into the outbox */
-	s3db_replicator_capture(ms->rel, CMD_INSERT, id, slot, NULL, NULL, NULL);
+	/* observers see the row as queued */
+	s3db_observers_row(ms->observers, CMD_INSERT, id, slot, NULL, NULL, NULL);
 	return slot;
 }
 
@@ -426,10 +431,10 @@ s3dbExecForeignUpdate(EState *estate, ResultRelInfo *rinfo,
 	prev_insert = false;
 	(void) s3db_pending_state(ms->serverid, ms->userid, ms->res->name, id, NULL, &prev_insert);
 	s3db_queue_row(ms, slot, id, prev_insert, true);
-	/* replication (plugins/replicator.c): the change, old row from planSlot
-	 * unless a replace never read it */
-	s3db_replicator_capture(ms->rel, CMD_UPDATE, id, slot, NULL, rinfo,
-							ms->strategy == STRATEGY_REPLACE ? NULL : planSlot);
+	/* observers: the change, old row from planSlot unless a replace never
+	 * read it */
+	s3db_observers_row(ms->observers, CMD_UPDATE, id, slot, NULL, rinfo,
+					   ms->strategy == STRATEGY_REPLACE ? NULL : planSlot);
 	MemoryContextSwitchTo(old);
 	return slot;
 }
@@ -459,16 +464,16 @@ s3dbExecForeignDelete(EState *estate, ResultRelInfo *rinfo,
 	p.is_insert = prev_insert;
 	p.version = ms->res->current_version;
 
-	/* RETURNING (and replication): the row as it was, from what the scan read */
-	if (rinfo->ri_projectReturning || s3db_replicator_wants(ms->rel))
+	/* RETURNING (and observers): the row as it was, from what the scan read */
+	if (rinfo->ri_projectReturning || s3db_observers_want_rows(ms->observers))
 		s3db_returning_row(ms, slot, p.id,
 					  p.is_insert ? NULL : s3db_seen_get(ms->serverid, ms->userid,
 														 ms->res->name, p.id, ms->row_cxt));
-	/* plugin hook, before the row's write is queued */
-	s3db_plugins_row(ms->plugins, CMD_DELETE, p.id, NULL);
+	/* observers see the record before its write is queued */
+	s3db_observers_record(ms->observers, CMD_DELETE, p.id, NULL);
 	s3db_pending_add(&p);
-	/* replication (plugins/replicator.c): the change, old row in slot */
-	s3db_replicator_capture(ms->rel, CMD_DELETE, p.id, NULL, slot, NULL, NULL);
+	/* and the row once queued: the old row in slot */
+	s3db_observers_row(ms->observers, CMD_DELETE, p.id, NULL, slot, NULL, NULL);
 	MemoryContextSwitchTo(old);
 	return slot;
 }
@@ -505,7 +510,7 @@ s3dbExecForeignTruncate(List *rels, DropBehavior behavior, bool restart_seqs)
 		s3db_check_store_access(s3db_get_conn(topts.serverid, topts.userid),
 								topts.userid, true);
 		/* announce the deletions while the records can still be read */
-		s3db_replicator_capture_truncate(rel);
+		s3db_observers_truncate(rel, &topts);
 		s3db_pending_truncate(topts.serverid, topts.userid, topts.resource);
 	}
 }

@@ -14,7 +14,7 @@
 #include "fdw/s3db_fdw.h"
 #include "fdw/xact.h"
 #include "format/encode.h"
-#include "../../plugins/plugins.h"
+#include "fdw/observer.h"
 
 typedef struct S3dbModifyState
 {
@@ -38,8 +38,9 @@ typedef struct S3dbModifyState
 	s3f_incremental incr;
 	bool		have_incr;
 	int			batch_size;
-	S3dbPluginState *plugins;	/* TTL/audit hooks; NULL when none applies */
-	Relation	rel;			/* for the replication hooks */
+	S3dbObservers *observers;	/* write observers; NULL when none applies */
+	S3dbWriteTarget target;		/* what the observers were told */
+	Relation	rel;
 	bool		sets_updated_at;	/* this UPDATE assigns "updatedAt" itself */
 } S3dbModifyState;
 

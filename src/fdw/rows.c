@@ -24,7 +24,6 @@
 #include "fdw/modify_int.h"
 #include "format/encode.h"
 #include "format/metaenc.h"
-#include "../../plugins/plugins.h"	/* TTL and audit write hooks */
 
 void
 s3db_raise_encode_error(S3dbModifyState *ms, const char *id, const s3s_error *err)
@@ -312,8 +311,8 @@ s3db_queue_row(S3dbModifyState *ms, TupleTableSlot *slot, const char *id, bool i
 	{
 		vals = row_values(ms, slot, have_base ? &base : NULL);
 		stamp_timestamps(ms, vals, !update, now, stamped);
-		/* plugin hook, before the row's write is queued */
-		s3db_plugins_row(ms->plugins, update ? CMD_UPDATE : CMD_INSERT, id, vals);
+		/* observers see the record before its write is queued */
+		s3db_observers_record(ms->observers, update ? CMD_UPDATE : CMD_INSERT, id, vals);
 		queue_values(ms, slot, id, insert, vals, seen);
 		stamp_slot(ms, slot, now, stamped);
 	}
