@@ -259,10 +259,12 @@ deliver_batch(const char *schema, const S3dbTarget *t, bool force, bool wait,
 	values[0] = CStringGetTextDatum(t->name);
 	exec(psprintf("INSERT INTO %s.s3db_fdw_replication_state (target) VALUES ($1) "
 				  "ON CONFLICT DO NOTHING", schema), 1, types, values, NULL);
-	exec(psprintf("SELECT next_attempt > clock_timestamp(), "
-				  " CASE WHEN next_attempt > clock_timestamp() THEN "
-				  "  ceil(extract(epoch FROM next_attempt - clock_timestamp()) * 1000)::bigint END "
-				  "FROM %s.s3db_fdw_replication_state WHERE target = $1 FOR UPDATE%s",
+	exec(psprintf("SELECT next_attempt OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp(), "
+				  " CASE WHEN next_attempt OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp() THEN "
+				  "  pg_catalog.ceil(pg_catalog.date_part('epoch', next_attempt "
+				  "    OPERATOR(pg_catalog.-) pg_catalog.clock_timestamp()) "
+				  "    OPERATOR(pg_catalog.*) 1000)::pg_catalog.int8 END "
+				  "FROM %s.s3db_fdw_replication_state WHERE target OPERATOR(pg_catalog.=) $1 FOR UPDATE%s",
 				  schema, wait ? "" : " SKIP LOCKED"), 1, types, values, NULL);
 	if (SPI_processed == 0)
 		return false;			/* someone else is delivering to it */
@@ -276,15 +278,15 @@ deliver_batch(const char *schema, const S3dbTarget *t, bool force, bool wait,
 	values[2] = BoolGetDatum(force);
 	sql = psprintf(
 				   "SELECT h.seq, o.record_seq, o.relname, o.resource, o.record_id, o.operation, "
-				   "  o.before::text, o.after::text, "
-				   "  to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), o.relid "
+				   "  o.before::pg_catalog.text, o.after::pg_catalog.text, "
+				   "  pg_catalog.to_char(pg_catalog.timezone('UTC', o.created_at), 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), o.relid "
 				   "FROM (SELECT DISTINCT ON (o.server, o.resource, o.record_id) p.seq, p.next_attempt "
 				   "        FROM %s.s3db_fdw_replication_pending p "
-				   "        JOIN %s.s3db_fdw_replication_outbox o ON o.seq = p.seq "
-				   "       WHERE p.target = $1 "
+				   "        JOIN %s.s3db_fdw_replication_outbox o ON o.seq OPERATOR(pg_catalog.=) p.seq "
+				   "       WHERE p.target OPERATOR(pg_catalog.=) $1 "
 				   "       ORDER BY o.server, o.resource, o.record_id, p.seq) h "
-				   "JOIN %s.s3db_fdw_replication_outbox o ON o.seq = h.seq "
-				   "WHERE $3 OR h.next_attempt <= clock_timestamp() "
+				   "JOIN %s.s3db_fdw_replication_outbox o ON o.seq OPERATOR(pg_catalog.=) h.seq "
+				   "WHERE $3 OR h.next_attempt OPERATOR(pg_catalog.<=) pg_catalog.clock_timestamp() "
 				   "ORDER BY h.seq LIMIT $2", schema, schema, schema);
 	exec(sql, 3, types, values, NULL);
 	n = (int) SPI_processed;
@@ -314,7 +316,7 @@ deliver_batch(const char *schema, const S3dbTarget *t, bool force, bool wait,
 		if (deliver_guarded(t, &changes[i], &err))
 		{
 			exec(psprintf("DELETE FROM %s.s3db_fdw_replication_pending "
-						  "WHERE target = $1 AND seq = $4", schema), 4, types, values, NULL);
+						  "WHERE target OPERATOR(pg_catalog.=) $1 AND seq OPERATOR(pg_catalog.=) $4", schema), 4, types, values, NULL);
 			done++;
 			continue;
 		}
@@ -329,27 +331,34 @@ deliver_batch(const char *schema, const S3dbTarget *t, bool force, bool wait,
 			fvalues[0] = values[0];
 			fvalues[1] = values[3];
 			fvalues[2] = CStringGetTextDatum(msg);
-			exec(psprintf("SELECT failures FROM %s.s3db_fdw_replication_state WHERE target = $1",
+			exec(psprintf("SELECT failures FROM %s.s3db_fdw_replication_state "
+						  "WHERE target OPERATOR(pg_catalog.=) $1",
 						  schema), 1, ftypes, fvalues, NULL);
 			fvalues[3] = Int64GetDatum(backoff_ms(t, atoi(col(0, 1)) + 1));
-			exec(psprintf("UPDATE %s.s3db_fdw_replication_pending SET attempts = attempts + 1, "
-						  " last_error = $3, next_attempt = clock_timestamp() + $4 * interval '1 ms' "
-						  "WHERE target = $1 AND seq = $2", schema), 4, ftypes, fvalues, NULL);
-			exec(psprintf("UPDATE %s.s3db_fdw_replication_state SET failures = failures + 1, "
-						  " last_error = $3, last_error_at = clock_timestamp(), "
-						  " next_attempt = clock_timestamp() + $4 * interval '1 ms', "
-						  " delivered = delivered + %d, "
-						  " last_delivery_at = CASE WHEN %d > 0 THEN clock_timestamp() ELSE last_delivery_at END "
-						  "WHERE target = $1", schema, done, done), 4, ftypes, fvalues, NULL);
+			exec(psprintf("UPDATE %s.s3db_fdw_replication_pending "
+						  " SET attempts = attempts OPERATOR(pg_catalog.+) 1, last_error = $3, "
+						  " next_attempt = pg_catalog.clock_timestamp() OPERATOR(pg_catalog.+) "
+						  "   ($4 OPERATOR(pg_catalog.*) '1 ms'::pg_catalog.interval) "
+						  "WHERE target OPERATOR(pg_catalog.=) $1 AND seq OPERATOR(pg_catalog.=) $2", schema), 4, ftypes, fvalues, NULL);
+			exec(psprintf("UPDATE %s.s3db_fdw_replication_state "
+						  " SET failures = failures OPERATOR(pg_catalog.+) 1, "
+						  " last_error = $3, last_error_at = pg_catalog.clock_timestamp(), "
+						  " next_attempt = pg_catalog.clock_timestamp() OPERATOR(pg_catalog.+) "
+						  "   ($4 OPERATOR(pg_catalog.*) '1 ms'::pg_catalog.interval), "
+						  " delivered = delivered OPERATOR(pg_catalog.+) %d, "
+						  " last_delivery_at = CASE WHEN %s THEN pg_catalog.clock_timestamp() "
+						  "   ELSE last_delivery_at END "
+						  "WHERE target OPERATOR(pg_catalog.=) $1", schema, done, done > 0 ? "true" : "false"), 4, ftypes, fvalues, NULL);
 			*delivered += done;
 			*next_ms = DatumGetInt64(fvalues[3]);
 			return false;
 		}
 	}
 	if (done > 0)
-		exec(psprintf("UPDATE %s.s3db_fdw_replication_state SET delivered = delivered + %d, "
-					  " failures = 0, next_attempt = '-infinity', last_delivery_at = clock_timestamp() "
-					  "WHERE target = $1", schema, done), 1, types, values, NULL);
+		exec(psprintf("UPDATE %s.s3db_fdw_replication_state "
+					  " SET delivered = delivered OPERATOR(pg_catalog.+) %d, failures = 0, "
+					  " next_attempt = '-infinity', last_delivery_at = pg_catalog.clock_timestamp() "
+					  "WHERE target OPERATOR(pg_catalog.=) $1", schema, done), 1, types, values, NULL);
 	*delivered += done;
 	return n == limit;
 }
@@ -392,7 +401,8 @@ static void
 collect_garbage(const char *schema)
 {
 	exec(psprintf("DELETE FROM %s.s3db_fdw_replication_outbox o WHERE NOT EXISTS "
-				  "(SELECT 1 FROM %s.s3db_fdw_replication_pending p WHERE p.seq = o.seq)",
+				  "(SELECT 1 FROM %s.s3db_fdw_replication_pending p "
+				  " WHERE p.seq OPERATOR(pg_catalog.=) o.seq)",
 				  schema, schema), 0, NULL, NULL, NULL);
 }
 
@@ -498,12 +508,16 @@ note_target_error(const char *schema, const S3dbTarget *t, const char *msg)
 		begin_xact();
 		values[0] = CStringGetTextDatum(t->name);
 		values[1] = CStringGetTextDatum(msg);
-		exec(psprintf("SELECT failures FROM %s.s3db_fdw_replication_state WHERE target = $1",
+		exec(psprintf("SELECT failures FROM %s.s3db_fdw_replication_state "
+						  "WHERE target OPERATOR(pg_catalog.=) $1",
 					  schema), 1, types, values, NULL);
 		values[2] = Int64GetDatum(backoff_ms(t, (SPI_processed ? atoi(col(0, 1)) : 0) + 1));
-		exec(psprintf("UPDATE %s.s3db_fdw_replication_state SET failures = failures + 1, "
-					  " last_error = $2, last_error_at = clock_timestamp(), "
-					  " next_attempt = clock_timestamp() + $3 * interval '1 ms' WHERE target = $1",
+		exec(psprintf("UPDATE %s.s3db_fdw_replication_state "
+					  " SET failures = failures OPERATOR(pg_catalog.+) 1, "
+					  " last_error = $2, last_error_at = pg_catalog.clock_timestamp(), "
+					  " next_attempt = pg_catalog.clock_timestamp() OPERATOR(pg_catalog.+) "
+					  "   ($3 OPERATOR(pg_catalog.*) '1 ms'::pg_catalog.interval) "
+					  "WHERE target OPERATOR(pg_catalog.=) $1",
 					  schema), 3, types, values, NULL);
 		end_xact();
 	}

@@ -38,6 +38,7 @@ struct S3dbObservers
 	S3dbWriteTarget target;
 	Oid			owner;			/* the extension owner: the callbacks' user */
 	bool		want_rows;
+	bool		want_records;
 	int			n;
 	const S3dbWriteObserver *obs[MAX_OBSERVERS];
 	void	   *state[MAX_OBSERVERS];
@@ -82,6 +83,7 @@ s3db_observers_begin(const S3dbWriteTarget *t)
 		o->state[o->n] = st;
 		o->rows[o->n] = rows && observers[i]->row != NULL;
 		o->want_rows |= o->rows[o->n];
+		o->want_records |= observers[i]->record != NULL;
 		o->n++;
 	}
 	s3db_leave_role(&save);
@@ -104,7 +106,7 @@ s3db_observers_record(S3dbObservers *o, CmdType op, const char *id, const s3f_va
 {
 	S3dbRoleSave save;
 
-	if (o == NULL)
+	if (o == NULL || !o->want_records)
 		return;
 	s3db_enter_role(o->owner, &save);
 	for (int i = 0; i < o->n; i++)
