@@ -7,7 +7,8 @@
 # ALTER ROLE mal SUPERUSER, SET ROLE to the bootstrap superuser) and notes
 # as whom it ran in mal.calls.  After each attack: no pwned_* role, mal is
 # no superuser, and mal's code ran as nobody but mal; data assertions show
-# that nothing crossed the boundary.
+# that nothing crossed the boundary.  The stores are on the S3 test server
+# (test/s3/start.sh).
 use strict;
 use warnings;
 
@@ -19,8 +20,21 @@ use lib $FindBin::RealBin;
 use S3dbFdwTest;
 use Time::HiRes qw(time usleep);
 
-my $tmp = PostgreSQL::Test::Utils::tempdir();
-my $src = $ENV{S3DB_FDW_SRC} // "$FindBin::RealBin/..";
+my $src = $ENV{S3DB_FDW_SRC} or plan skip_all => 'S3DB_FDW_SRC (the source tree) is not set';
+
+# The stores are on the S3 test server: a file:// store is for the roles
+# that may read and write server files, which the hostile roles are not.
+my $s3dir = PostgreSQL::Test::Utils::tempdir();
+system("$src/test/s3/start.sh", $s3dir) == 0 or die "could not start the S3 test server";
+END { system("$src/test/s3/stop.sh", $s3dir) if defined $s3dir && -f "$s3dir/env"; }
+my %s3env = slurp_file("$s3dir/env") =~ /^(\w+)="?(.*?)"?$/mg;
+my ($pport) = $s3env{S3DB_TEST_S3_URL} =~ /:(\d+)\//;
+my $s3 = "http://127.0.0.1:$pport/s3db-test";
+
+# the fixture store holds the "vault" resource, with a secret attribute
+system('node', "$src/test/fixtures/upload.mjs", "$src/test/fixtures/store",
+	"http://S3RVER:S3RVER\@127.0.0.1:$pport/s3db-test/attacker") == 0
+  or die "could not upload the fixture store";
 
 my $node = PostgreSQL::Test::Cluster->new('attacker');
 $node->init;
@@ -29,10 +43,6 @@ shared_preload_libraries = 's3db_fdw'
 s3db_fdw.database = 'appdb'
 });
 $node->start;
-
-# the fixture store holds the "vault" resource, with a secret attribute
-system('cp', '-r', "$src/test/fixtures/store", "$tmp/bucket") == 0 or die "cannot copy the fixture store";
-mkdir "$tmp/mirror";
 
 # The superuser's sessions in appdb pin their own search_path: mal owns
 # the database and will set one for everybody.
@@ -118,10 +128,11 @@ su(qq{
 	CREATE SCHEMA app;
 	CREATE EXTENSION s3db_fdw SCHEMA ext;
 	GRANT USAGE ON SCHEMA ext, app TO PUBLIC;
-	CREATE SERVER store FOREIGN DATA WRAPPER s3db_fdw OPTIONS (connection_string 'file://$tmp/bucket');
-	CREATE USER MAPPING FOR PUBLIC SERVER store OPTIONS (passphrase 'fixture-pass');
-	CREATE SERVER mirror FOREIGN DATA WRAPPER s3db_fdw OPTIONS (connection_string 'file://$tmp/mirror');
-	CREATE USER MAPPING FOR PUBLIC SERVER mirror;
+	CREATE SERVER store FOREIGN DATA WRAPPER s3db_fdw OPTIONS (connection_string '$s3/attacker');
+	CREATE USER MAPPING FOR PUBLIC SERVER store
+	  OPTIONS (access_key_id 'S3RVER', secret_access_key 'S3RVER', passphrase 'fixture-pass');
+	CREATE SERVER mirror FOREIGN DATA WRAPPER s3db_fdw OPTIONS (connection_string '$s3/attacker-mirror');
+	CREATE USER MAPPING FOR PUBLIC SERVER mirror OPTIONS (access_key_id 'S3RVER', secret_access_key 'S3RVER');
 	GRANT USAGE ON FOREIGN SERVER store, mirror TO mal, spy, vic;
 	CREATE SCHEMA mal AUTHORIZATION mal;
 	CREATE SCHEMA spy AUTHORIZATION spy;
@@ -205,6 +216,12 @@ as_ok('mal', q{
 
 my $evil_path = 'SET search_path = mal, ext, pg_catalog;';
 
+# Where writers had to be allowed to read the plugin configuration (before
+# it was read as the extension owner), a DBA would have granted this; the
+# attacks below must fail with it too.  Revoked again before section 7,
+# which shows that writers need no such grant.
+su(q{GRANT SELECT ON ext.s3db_fdw_ttl, ext.s3db_fdw_audit TO PUBLIC});
+
 # ---------------------------------------------------------------------
 # 1. Operators and functions in front of the capture's (issue 12 item 1)
 # ---------------------------------------------------------------------
@@ -260,6 +277,8 @@ is(su(q{SELECT count(*) FROM app.users WHERE id = 'u-rule'}), '0', 'nothing writ
 isnt($rc, 0, 'mal cannot give its foreign table to another role');
 ($rc, $out, $err) = as_role('mal', q{ALTER TABLE ext.s3db_fdw_replication_targets OWNER TO mal});
 isnt($rc, 0, 'nor take the configuration tables');
+
+su(q{REVOKE SELECT ON ext.s3db_fdw_ttl, ext.s3db_fdw_audit FROM PUBLIC});
 
 # ---------------------------------------------------------------------
 # 2. The worker and the database's settings (item 2)
@@ -371,7 +390,7 @@ is(su(q{SELECT count(*) || ' ' || count(*) FILTER (WHERE "userId" = 'vic')
 is(su(q{SELECT count(*) || ' ' || count(*) FILTER (WHERE coalesce(before::text, '') || coalesce(after::text, '') LIKE '%TOPSECRET%')
           FROM ext.s3db_fdw_replication_outbox WHERE relname = 'vault'}),
 	'2 0', 'replication documents hold no secret');
-my $clear = `grep -rl TOPSECRET $tmp/bucket`;
+my $clear = `grep -rl TOPSECRET $s3dir/data`;
 is($clear, '', 'no object of the store holds the secret in clear text');
 
 # ---------------------------------------------------------------------

@@ -116,7 +116,7 @@ stage "faults: injected errors, stalls, cancel, killed server" test/faults/run.s
 stage "TLS: https stores verified by default, ca_file, verify_tls" test/tls/run.sh
 stage "load: pgbench increments lose no update (file:// and S3)" test/load/run.sh all
 stage "crash: PostgreSQL killed mid-commit leaves every record whole" test/crash/run.sh
-stage "TAP: worker, two clusters, TTL, audit, replicator, breaker on S3" env TAP_NO_INSTALL=1 test/tap.sh
+stage "TAP: worker, two clusters, TTL, audit, replicator, breaker on S3, attacker suite" env TAP_NO_INSTALL=1 test/tap.sh
 stage "valgrind: pg_regress on file:// and S3, no error through s3db_fdw" test/valgrind/run.sh all
 
 sigfail=$WORK/s3/signature-failures.log
