@@ -70,14 +70,6 @@ RETURNS SETOF record
 AS 'MODULE_PATHNAME'
 LANGUAGE C VOLATILE;
 
--- Monitoring, not for every role: the last error may quote the store, and
--- s3db_coordinator_workers() reads the store with the coordinator server
--- owner's credentials.
-REVOKE ALL ON FUNCTION s3db_coordinator(), s3db_coordinator_metrics(),
-  s3db_coordinator_workers() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION s3db_coordinator(), s3db_coordinator_metrics(),
-  s3db_coordinator_workers() TO pg_monitor;
-
 -- ---------------------------------------------------------------------
 -- Replication (plugins/replicator.c): changes made through SQL on foreign
 -- tables go to an outbox in the same transaction as the write, and the
