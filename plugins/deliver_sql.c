@@ -46,25 +46,28 @@
 #include "replicator.h"
 
 /*
- * Without a filter, the owner of the table the change was made on must
- * be allowed to write the target relation too.
+ * Without a filter, a target takes only changes of tables whose owner may
+ * write the target relation too.  Capture checks this for table targets;
+ * here it is checked again (rights may have changed since) and for s3db
+ * targets, whose relation depends on the change's resource.  A change that
+ * fails it is not for this target: it is skipped, not retried, so nobody
+ * can hold a target back by writing a table of their own.
  */
-static void
-check_source_owner(const S3dbTarget *t, const S3dbChange *c, Oid relid)
+static bool
+source_owner_may_write(const S3dbTarget *t, const S3dbChange *c, Oid relid)
 {
 	Oid			src_owner;
 	AclMode		need = ACL_INSERT | ACL_UPDATE | ACL_DELETE;
 
 	if (t->has_filter)
-		return;
+		return true;
 	src_owner = s3db_relation_owner(c->relid);
-	if (!OidIsValid(src_owner) ||
-		pg_class_aclmask(relid, src_owner, need, ACLMASK_ALL) != need)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("replication target \"%s\" has no filter and the owner of \"%s\" may not write \"%s\"",
-						t->name, c->relname, get_rel_name(relid)),
-				 errhint("Name the tables to replicate in the target's filter.")));
+	if (OidIsValid(src_owner) && pg_class_aclmask(relid, src_owner, need, ACLMASK_ALL) == need)
+		return true;
+	ereport(DEBUG1,
+			(errmsg("replication target \"%s\" skips change %lld: the owner of \"%s\" may not write \"%s\"",
+					t->name, (long long) c->seq, c->relname, get_rel_name(relid))));
+	return false;
 }
 
 static void
@@ -144,7 +147,8 @@ s3db_deliver_table(const S3dbTarget *t, const S3dbChange *c, char **err)
 		key = "id";
 	/* search_path is pinned: the target names its schema */
 	relid = DatumGetObjectId(DirectFunctionCall1(regclassin, CStringGetDatum(t->target)));
-	check_source_owner(t, c, relid);
+	if (!source_owner_may_write(t, c, relid))
+		return true;
 	check_target_owner(t, relid);
 	rel = qualified(relid);
 	ktype = key_type(relid, key);
@@ -215,7 +219,11 @@ s3db_deliver_s3db(const S3dbTarget *t, const S3dbChange *c, char **err)
 	relid = DatumGetObjectId(DirectFunctionCall1(oidin,
 												 CStringGetDatum(SPI_getvalue(SPI_tuptable->vals[0],
 																			  SPI_tuptable->tupdesc, 1))));
-	check_source_owner(t, c, relid);
+	if (!source_owner_may_write(t, c, relid))
+	{
+		SPI_finish();
+		return true;
+	}
 	rel = qualified(relid);
 
 	values[0] = CStringGetTextDatum(c->record_id);

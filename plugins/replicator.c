@@ -134,15 +134,19 @@ exec_sql(const char *sql, int nargs, Oid *types, Datum *values, const char *null
  * and a table or s3db target without a filter takes only tables whose
  * owner may write into the relation it names, so that nobody writes
  * through a target into a table they could not write themselves.
- * rel and relowner are the parameters holding the table and its owner;
- * t is the target row.
+ * A target whose owner was dropped takes nothing (and must not make the
+ * writes of everybody else fail).  rel and relowner are the parameters
+ * holding the table and its owner; t is the target row.
  */
 static char *
 target_wants(const char *rel, const char *relowner)
 {
 	return psprintf("t.enabled "
 					"AND (t.filter IS NULL OR %s::pg_catalog.regclass OPERATOR(pg_catalog.=) ANY (t.filter)) "
-					"AND pg_catalog.has_table_privilege(t.owner::pg_catalog.oid, %s::pg_catalog.oid, 'SELECT') "
+					"AND CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_authid a "
+					"                      WHERE a.oid OPERATOR(pg_catalog.=) t.owner::pg_catalog.oid) "
+					"    THEN pg_catalog.has_table_privilege(t.owner::pg_catalog.oid, %s::pg_catalog.oid, 'SELECT') "
+					"    ELSE false END "
 					"AND (t.filter IS NOT NULL OR t.kind OPERATOR(pg_catalog.<>) 'table' "
 					"     OR pg_catalog.to_regclass(t.target) IS NULL "
 					"     OR (pg_catalog.has_table_privilege(%s, pg_catalog.to_regclass(t.target)::pg_catalog.oid, 'INSERT') "

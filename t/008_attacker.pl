@@ -423,6 +423,14 @@ for my $f ('ext.s3db_replicate_now()', q{ext.s3db_replication_sqs_request('hook_
 	like($err, qr/permission denied/, "$f is not executable by PUBLIC");
 }
 
+# a target whose owner was dropped takes nothing and holds up no writer
+su(q{DROP OWNED BY spy});
+$node->safe_psql('postgres', q{DROP ROLE spy});
+as_ok('vic', q{INSERT INTO vic.private VALUES ('d2', 'after the drop')}, 'writes after a target owner was dropped');
+is(su(q{SELECT count(*) FROM ext.s3db_fdw_replication_pending WHERE target LIKE 'spyhook%'}), '0',
+	'and the orphaned targets take nothing');
+is(su(q{SELECT count(*) > 0 FROM ext.s3db_replication_status}), 't', 'the status view still reads');
+
 no_gain('the whole run');
 
 $node->stop;
