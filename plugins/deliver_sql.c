@@ -34,6 +34,7 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -77,6 +78,27 @@ run(const char *sql, int nargs, Oid *types, Datum *values)
 
 	if (rc < 0)
 		elog(ERROR, "statement failed: %s", SPI_result_code_string(rc));
+}
+
+/* The table a table target names; search_path is pinned, so with its schema. */
+static Oid
+target_table(const S3dbTarget *t)
+{
+#if PG_VERSION_NUM >= 160000
+	List	   *names = stringToQualifiedNameList(t->target, NULL);
+#else
+	List	   *names = stringToQualifiedNameList(t->target);
+#endif
+	Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(names), NoLock, true);
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("replication target \"%s\": table \"%s\" does not exist",
+						t->name, t->target),
+				 errhint("A table target names its table with the schema, as in public.%s.",
+						 t->target)));
+	return relid;
 }
 
 /* The target's owner (the current user) must be allowed to write relid. */
@@ -145,8 +167,7 @@ s3db_deliver_table(const S3dbTarget *t, const S3dbChange *c, char **err)
 
 	if (key == NULL)
 		key = "id";
-	/* search_path is pinned: the target names its schema */
-	relid = DatumGetObjectId(DirectFunctionCall1(regclassin, CStringGetDatum(t->target)));
+	relid = target_table(t);
 	if (!source_owner_may_write(t, c, relid))
 		return true;
 	check_target_owner(t, relid);
