@@ -1,10 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * plugins.h
- *		The TTL and audit plugins: what the FDW's write path calls, and
- *		the helpers the two plugins share.
+ *		The TTL and audit plugins: their write observer, and the helpers
+ *		the two plugins share.
  *
- The plugins see writes through src/fdw/observer.h: a statement that
+ * The plugins see writes through src/fdw/observer.h: a statement that
  * writes to a foreign table asks once whether the table is TTL-managed
  * (s3db_fdw_ttl) or audited (s3db_fdw_audit).  For each row they see the
  * record before the row's own write is queued and queue their objects (an entry

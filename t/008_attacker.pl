@@ -263,6 +263,24 @@ su(q{CREATE FUNCTION app.add_user(text) RETURNS void LANGUAGE sql SECURITY DEFIN
 as_ok('mal', qq{$evil_path SELECT app.add_user('u-def');}, 'calls a SECURITY DEFINER writer');
 no_gain('a SECURITY DEFINER caller');
 
+# a column type of its own whose cast to json is its function: rows are
+# turned into JSON for the outbox as the writer, never as the extension owner
+as_ok('mal', q{
+	CREATE TYPE mal.mood AS ENUM ('calm', 'angry');
+	CREATE FUNCTION mal.mood_json(mal.mood) RETURNS json LANGUAGE plpgsql
+	SET search_path = pg_catalog AS $$
+	BEGIN PERFORM mal.pwn('cast_to_json'); RETURN to_json($1::text); END $$;
+	CREATE CAST (mal.mood AS json) WITH FUNCTION mal.mood_json(mal.mood);
+	CREATE FOREIGN TABLE mal.moods (id text, mood mal.mood) SERVER store OPTIONS (resource 'moods');
+	SELECT ext.s3db_create_resource('mal.moods');
+	INSERT INTO mal.moods VALUES ('x1', 'angry');
+	UPDATE mal.moods SET mood = 'calm' WHERE id = 'x1';}, 'writes a table with a type cast to json by its own function');
+is(su(q{SELECT string_agg(after->>'mood', ',' ORDER BY seq) FROM ext.s3db_fdw_replication_outbox WHERE relname = 'moods'}),
+	'angry,calm', 'the documents were made through the cast');
+is(su(q{SELECT string_agg(DISTINCT usr, ',') FROM mal.calls WHERE tag = 'cast_to_json'}), 'mal',
+	'which ran, as mal');
+no_gain('a cast to json of a column type');
+
 # a rule that redirects its writes into a table it may not write
 my ($rc, $out, $err) = as_role('mal', q{
 	CREATE VIEW mal.rv AS SELECT id, name, n FROM mal.mine;
