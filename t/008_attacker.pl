@@ -296,8 +296,6 @@ isnt($rc, 0, 'mal cannot give its foreign table to another role');
 ($rc, $out, $err) = as_role('mal', q{ALTER TABLE ext.s3db_fdw_replication_targets OWNER TO mal});
 isnt($rc, 0, 'nor take the configuration tables');
 
-su(q{REVOKE SELECT ON ext.s3db_fdw_ttl, ext.s3db_fdw_audit FROM PUBLIC});
-
 # ---------------------------------------------------------------------
 # 2. The worker and the database's settings (item 2)
 # ---------------------------------------------------------------------
@@ -389,6 +387,8 @@ isnt($rc, 0, 'a role cannot make a target act as another role');
 isnt($rc, 0, 'nor hand its target to another role');
 is(as_ok('spy', q{SELECT string_agg(name, ',' ORDER BY name) FROM ext.s3db_fdw_replication_targets},
 		'reads the targets'), 'spyhook,spyhook_f', 'and sees only its own targets');
+
+su(q{REVOKE SELECT ON ext.s3db_fdw_ttl, ext.s3db_fdw_audit FROM PUBLIC});
 
 # ---------------------------------------------------------------------
 # 7. Secrets never leave their record in clear text (item 7)
