@@ -2,7 +2,8 @@
 # entries s3db.js's TTLPlugin writes (and s3db.js reads them), records
 # inserted by s3db.js with its TTLPlugin are expired by the worker's leader
 # too, each exactly once; an updated TTL field postpones expiry; the
-# soft-delete and archive actions; s3db_ttl_sweep() and s3db_ttl_status().
+# soft-delete and archive actions; s3db_ttl_sweep() and s3db_ttl_status();
+# the worker sweeps a table with its owner's privileges.
 #
 # The s3db.js part needs node and test/interop/node_modules (S3DB_FDW_SRC
 # names the source tree; test/tap.sh sets it) and is skipped without them.
@@ -165,6 +166,25 @@ $node->safe_psql('postgres', "UPDATE s3db_fdw_ttl SET enabled = false WHERE ftab
 $node->safe_psql('postgres', "INSERT INTO sess VALUES ('s3', 'no ttl now')");
 is($node->safe_psql('postgres', "SELECT count(*) FROM s3db_list('store', 'resource=plg_ttl_expiration_index/data/id=sess:')"),
 	'0', 'a disabled table gets no entries');
+
+# ---- the worker sweeps a table as its owner, with the owner's privileges ----
+$node->safe_psql('postgres', q{
+	CREATE ROLE app;
+	GRANT pg_read_server_files, pg_write_server_files TO app;    -- a file:// store
+	GRANT USAGE ON FOREIGN SERVER store TO app;
+	CREATE FOREIGN TABLE owned (id text, name text) SERVER store;
+	SELECT s3db_create_resource('owned');
+	ALTER FOREIGN TABLE owned OWNER TO app;
+	REVOKE DELETE ON owned FROM app;
+	INSERT INTO s3db_fdw_ttl (ftable, ttl) VALUES ('owned', '1 s');
+	INSERT INTO owned VALUES ('o1', 'x');
+});
+ok(defined wait_true($node, "SELECT last_error LIKE '%permission denied%' FROM s3db_ttl_status() "
+		  . "WHERE ftable = 'owned'::regclass", 20),
+	'the worker does not sweep a table whose owner may not delete from it');
+is($node->safe_psql('postgres', "SELECT count(*) FROM owned"), '1', 'the record stays');
+$node->safe_psql('postgres', "GRANT DELETE ON owned TO app");
+ok(defined wait_true($node, "SELECT count(*) = 0 FROM owned", 20), 'once the owner may, it is swept');
 
 $node->stop;
 done_testing();
