@@ -36,8 +36,6 @@ CREATE SERVER evil FOREIGN DATA WRAPPER s3db_fdw;
 CREATE USER MAPPING FOR regress_s3db_app SERVER evil OPTIONS (connection_string :'evil_url');
 GRANT USAGE ON FOREIGN SERVER broken, corrupt, fixture, fixture2, dead, hostile, evil
   TO regress_s3db_app;
--- (the TTL and audit hooks read their configuration with the writer's rights)
-GRANT SELECT ON s3db_fdw_ttl, s3db_fdw_audit TO regress_s3db_app;
 SELECT :'fixture_url' LIKE 'file:%' AS file_store \gset
 \if :file_store
 GRANT pg_read_server_files, pg_write_server_files TO regress_s3db_app;
@@ -148,5 +146,4 @@ DROP FOREIGN TABLE worse;
 DROP SCHEMA app CASCADE;
 RESET ROLE;
 DROP SERVER dead, fixture, fixture2, broken, corrupt, hostile, evil CASCADE;
-REVOKE SELECT ON s3db_fdw_ttl, s3db_fdw_audit FROM regress_s3db_app;
 DROP ROLE regress_s3db_app;

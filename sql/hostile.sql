@@ -25,8 +25,6 @@ GRANT USAGE ON FOREIGN SERVER emb TO regress_s3db_mallory, regress_s3db_readonly
 GRANT pg_read_server_files TO regress_s3db_readonly;
 CREATE SCHEMA mal AUTHORIZATION regress_s3db_mallory;
 CREATE SCHEMA ro AUTHORIZATION regress_s3db_readonly;
--- (the TTL and audit hooks read their configuration with the writer's rights)
-GRANT SELECT ON s3db_fdw_ttl, s3db_fdw_audit TO regress_s3db_mallory, regress_s3db_readonly;
 
 --
 -- 1. The embedded store without file privileges
@@ -193,7 +191,6 @@ DROP SCHEMA mal, ro CASCADE;
 TRUNCATE vault_h;
 SELECT count(*) FROM vault_h;
 DROP SERVER emb CASCADE;
-REVOKE SELECT ON s3db_fdw_ttl, s3db_fdw_audit FROM regress_s3db_mallory, regress_s3db_readonly;
 REVOKE USAGE ON FOREIGN DATA WRAPPER s3db_fdw FROM regress_s3db_mallory;
 DROP ROLE regress_s3db_mallory, regress_s3db_readonly;
 DROP TABLE before;

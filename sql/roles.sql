@@ -19,8 +19,6 @@ CREATE SERVER w FOREIGN DATA WRAPPER s3db_fdw;
 GRANT USAGE ON FOREIGN SERVER w TO regress_s3db_owner;
 CREATE USER MAPPING FOR regress_s3db_owner SERVER w
   OPTIONS (connection_string :'roles_url', passphrase 'roles-pass');
--- (the TTL and audit hooks read their configuration with the writer's rights)
-GRANT SELECT ON s3db_fdw_ttl, s3db_fdw_audit TO regress_s3db_owner, regress_s3db_reader;
 SELECT :'write_url' LIKE 'file:%' AS file_store \gset
 \if :file_store
 GRANT pg_read_server_files, pg_write_server_files TO regress_s3db_owner;
@@ -133,5 +131,4 @@ DROP SCHEMA app CASCADE;
 RESET ROLE;
 DROP SCHEMA nobody CASCADE;
 DROP SERVER w CASCADE;
-REVOKE SELECT ON s3db_fdw_ttl, s3db_fdw_audit FROM regress_s3db_owner, regress_s3db_reader;
 DROP ROLE regress_s3db_owner, regress_s3db_reader, regress_s3db_nobody;
