@@ -35,6 +35,7 @@ _PG_init(void)
 	s3db_worker_init();
 	/* the plugins see writes through the FDW's write observers */
 	s3db_plugins_register();
+	s3db_creds_init();
 
 	DefineCustomIntVariable("s3db_fdw.max_inflight",
 							"Default number of object-store requests a backend keeps in flight.",

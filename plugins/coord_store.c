@@ -87,6 +87,12 @@ s3db_coord_resolve(const char *server_name, S3dbCoordTarget *out,
 	h = hash_str(h, o->secret_access_key);
 	h = hash_str(h, o->session_token);
 	h = hash_str(h, o->ca_file);
+	h = hash_int(h, o->use_server_identity);
+	h = hash_int(h, o->no_sign_request);
+	h = hash_str(h, o->profile);
+	h = hash_str(h, o->role_arn);
+	h = hash_str(h, o->external_id);
+	h = hash_str(h, o->role_session_name);
 	h = hash_int(h, o->verify_tls);
 	h = hash_int(h, o->max_inflight);
 	h = hash_int(h, o->max_retries);
@@ -116,6 +122,8 @@ s3db_coord_store_config(const S3dbCoordTarget *t, s3s_config *cfg)
 	cfg->max_retries = o->max_retries;
 	cfg->connect_timeout_ms = o->connect_timeout_ms;
 	cfg->request_timeout_ms = o->request_timeout_ms;
+	/* the owner's identity, refreshed like a backend's (store/creds.h) */
+	s3db_creds_config(t->serverid, o, cfg);
 }
 
 void

@@ -106,6 +106,7 @@ conn_open(S3dbConn *c)
 	cfg.connect_timeout_ms = o.connect_timeout_ms;
 	cfg.request_timeout_ms = o.request_timeout_ms;
 	cfg.cancel = s3db_cancel_requested;
+	s3db_creds_config(c->serverid, &o, &cfg);
 
 	s3s_error_clear(&err);
 	c->store = s3s_open(&cfg, &err);

@@ -52,7 +52,8 @@ typedef enum S3dbOptKind
 	OPT_INT,
 	OPT_VERIFY,					/* a boolean only superusers may turn off */
 	OPT_SECRET,					/* credential: never echoed */
-	OPT_SUPERUSER_TEXT			/* a local path only superusers may set */
+	OPT_SUPERUSER_TEXT,			/* a local path only superusers may set */
+	OPT_CRED					/* AWS identity: checked in creds.c */
 } S3dbOptKind;
 
 typedef struct S3dbOption
@@ -78,12 +79,18 @@ static const S3dbOption s3db_options[] = {
 	{"ca_file", ForeignServerRelationId, OPT_SUPERUSER_TEXT},
 	{"verify_tls", ForeignServerRelationId, OPT_VERIFY},
 	{"cache_size", ForeignServerRelationId, OPT_INT, 0, 65536},
+	{"no_sign_request", ForeignServerRelationId, OPT_CRED},
 	/* user mapping */
 	{"connection_string", UserMappingRelationId, OPT_URL},
 	{"access_key_id", UserMappingRelationId, OPT_SECRET},
 	{"secret_access_key", UserMappingRelationId, OPT_SECRET},
 	{"session_token", UserMappingRelationId, OPT_SECRET},
 	{"passphrase", UserMappingRelationId, OPT_SECRET},
+	{"use_server_identity", UserMappingRelationId, OPT_CRED},
+	{"profile", UserMappingRelationId, OPT_CRED},
+	{"role_arn", UserMappingRelationId, OPT_CRED},
+	{"external_id", UserMappingRelationId, OPT_CRED},
+	{"role_session_name", UserMappingRelationId, OPT_CRED},
 	/* foreign table */
 	{"resource", ForeignTableRelationId, OPT_TEXT},
 	{"id_generator", ForeignTableRelationId, OPT_TEXT},
@@ -287,6 +294,9 @@ validate_option(DefElem *def, const S3dbOption *opt)
 						 errmsg("permission denied to set option \"%s\"", def->defname),
 						 errhint("Only superusers may set this option.")));
 			break;
+		case OPT_CRED:
+			s3db_creds_validate_option(def);
+			break;
 		case OPT_TEXT:
 			if (val[0] == '\0')
 				ereport(ERROR,
@@ -453,6 +463,18 @@ s3db_conn_options(Oid serverid, Oid userid, S3dbConnOptions *out)
 			out->metadata_limit = int_option(def);
 		else if (strcmp(n, "cache_size") == 0)
 			out->cache_bytes = (int64) int_option(def) * 1024 * 1024;
+		else if (strcmp(n, "use_server_identity") == 0)
+			out->use_server_identity = defGetBoolean(def);
+		else if (strcmp(n, "no_sign_request") == 0)
+			out->no_sign_request = defGetBoolean(def);
+		else if (strcmp(n, "profile") == 0)
+			out->profile = defGetString(def);
+		else if (strcmp(n, "role_arn") == 0)
+			out->role_arn = defGetString(def);
+		else if (strcmp(n, "external_id") == 0)
+			out->external_id = defGetString(def);
+		else if (strcmp(n, "role_session_name") == 0)
+			out->role_session_name = defGetString(def);
 	}
 	if (out->connection_string == NULL)
 		out->connection_string = s3db_default_store_url();

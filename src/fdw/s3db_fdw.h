@@ -58,12 +58,24 @@ typedef struct S3dbConnOptions
 	int			request_timeout_ms;
 	int			metadata_limit;
 	int64		cache_bytes;	/* object cache limit, 0 = off */
+	/* AWS identity beyond keys (creds.c) */
+	bool		use_server_identity;	/* granted by a superuser */
+	bool		no_sign_request;	/* server: a public bucket */
+	char	   *profile;
+	char	   *role_arn;
+	char	   *external_id;
+	char	   *role_session_name;
 } S3dbConnOptions;
 
 extern void s3db_conn_options(Oid serverid, Oid userid, S3dbConnOptions *out);
 extern void s3db_table_options(Oid relid, S3dbTableOptions *out);
 extern char *s3db_column_field(Oid relid, AttrNumber attnum, const char *attname);
 extern char *s3db_default_store_url(void);
+
+/* ---- creds.c ---- */
+extern void s3db_creds_init(void);
+extern void s3db_creds_validate_option(DefElem *def);
+extern void s3db_creds_config(Oid serverid, const S3dbConnOptions *o, s3s_config *cfg);
 
 /* ---- connection.c ---- */
 

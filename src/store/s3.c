@@ -65,6 +65,7 @@ conf_free(s3_conf *c)
 		return;
 	if (c->multi)
 		curl_multi_cleanup(c->multi);
+	s3s_creds_close(c->creds);
 	free(c->base_url);
 	free(c->host);
 	free(c->bucket);
@@ -153,6 +154,26 @@ s3_open(s3s_store *st, const s3s_config *cfg, s3s_error *err)
 	}
 	if (c->session_token && strpbrk(c->session_token, "\r\n") != NULL)
 		return open_fail(c, err, S3S_ERR_INVALID, "invalid session token");
+
+	/*
+	 * A provider when the keys are not all there is to it: the server's
+	 * identity instead of missing keys, or a role assumed on top of either.
+	 */
+	if (cfg->creds &&
+		(c->access_key_id ? cfg->creds->role_arn != NULL : cfg->creds->use_chain))
+	{
+		s3s_cred_options co = *cfg->creds;
+
+		co.access_key_id = c->access_key_id;
+		co.secret_access_key = c->secret_access_key;
+		co.session_token = c->session_token;
+		c->creds = s3s_creds_open(&co, err);
+		if (c->creds == NULL)
+		{
+			conf_free(c);
+			return false;
+		}
+	}
 
 	/* endpoint: the option, else the one implied by the URL and region */
 	if (endpoint == NULL || endpoint[0] == '\0')

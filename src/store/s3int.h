@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 #include <time.h>
 
+#include "store/creds.h"
 #include "store/store_int.h"
 
 /* Backend state, st->impl. */
@@ -27,6 +28,7 @@ typedef struct s3_conf
 	char	   *access_key_id;	/* NULL: anonymous, requests are not signed */
 	char	   *secret_access_key;
 	char	   *session_token;
+	s3s_cred_provider *creds;	/* refreshing credentials; NULL = the keys above */
 	char	   *ca_file;
 	bool		insecure;
 	int			max_inflight;

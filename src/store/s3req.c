@@ -27,6 +27,7 @@
 #include <openssl/evp.h>
 
 #include "store/s3xml.h"
+#include "store/creds.h"
 #include "store/sigv4.h"
 
 /* Upper bound on a non-GET reply body (errors, listings, copy results). */
@@ -479,12 +480,42 @@ s3r_prepare(s3_xfer *x)
 	bool		ok = false;
 	CURL	   *e;
 	int			i;
+	s3s_credentials cur;
+	const char *akid = c->access_key_id;
+	const char *secret = c->secret_access_key;
+	const char *token = c->session_token;
+
+	/*
+	 * Temporary credentials are taken per attempt, so a long scan or commit
+	 * signs with refreshed ones once the old ones near their expiry.
+	 */
+	memset(&cur, 0, sizeof(cur));
+	if (c->creds)
+	{
+		s3s_error	cerr;
+
+		s3s_error_clear(&cerr);
+		if (!s3s_creds_get(c->creds, &cur, &cerr))
+		{
+			s3s_error_set(&r->err, cerr.code, s3s_op_name(r->op), r->key,
+						  "could not obtain AWS credentials: %s", cerr.message);
+			r->err.http_status = cerr.http_status;
+			memcpy(r->err.s3_code, cerr.s3_code, sizeof(r->err.s3_code));
+			return false;
+		}
+		akid = cur.access_key_id;
+		secret = cur.secret_access_key;
+		token = cur.session_token;
+	}
 
 	memset(&p, 0, sizeof(p));
 	p.hdr_cap = 16 + (r->meta && (r->op == S3S_OP_PUT || r->op == S3S_OP_COPY) ? r->meta->n : 0);
 	p.hdr = calloc((size_t) p.hdr_cap, sizeof(s3s_sigv4_kv));
 	if (p.hdr == NULL)
+	{
+		s3s_credentials_free(&cur);
 		return fail(x, S3S_ERR_NOMEM, "out of memory");
+	}
 
 	x->status = 0;
 	x->content_length = -1;
@@ -497,8 +528,8 @@ s3r_prepare(s3_xfer *x)
 	s3s_sigv4_amz_date(time(NULL) + c->clock_offset_s, amz_date);
 	add_header(&p, "x-amz-content-sha256", hash);
 	add_header(&p, "x-amz-date", amz_date);
-	if (c->session_token)
-		add_header(&p, "x-amz-security-token", c->session_token);
+	if (token)
+		add_header(&p, "x-amz-security-token", token);
 	if (p.nomem)
 	{
 		fail(x, S3S_ERR_NOMEM, "out of memory");
@@ -518,7 +549,7 @@ s3r_prepare(s3_xfer *x)
 		if (nl)
 			x->headers = nl;
 	}
-	if (ok && c->access_key_id)
+	if (ok && akid)
 	{
 		s3s_sigv4_input in = {0};
 		s3s_sigv4_output out;
@@ -530,8 +561,8 @@ s3r_prepare(s3_xfer *x)
 		in.headers = p.hdr;
 		in.nheaders = p.nhdr;
 		in.payload_hash = hash;
-		in.access_key_id = c->access_key_id;
-		in.secret_access_key = c->secret_access_key ? c->secret_access_key : "";
+		in.access_key_id = akid;
+		in.secret_access_key = secret ? secret : "";
 		in.region = c->region;
 		in.service = "s3";
 		in.amz_date = amz_date;
@@ -611,6 +642,7 @@ done:
 		free(p.owned[i]);
 	free(p.hdr);
 	free(rawpath);
+	s3s_credentials_free(&cur);
 	return ok;
 }
 

@@ -154,6 +154,13 @@ typedef struct s3s_config
 	const char *access_key_id;
 	const char *secret_access_key;
 	const char *session_token;
+
+	/*
+	 * Where credentials come from beyond the keys above (store/creds.h):
+	 * the server's own identity, a role to assume.  NULL = the keys above
+	 * (or the URL's), else unsigned requests.
+	 */
+	const struct s3s_cred_options *creds;
 	const char *ca_file;		/* https: CA bundle; NULL = system default */
 	bool		insecure_skip_verify; /* https: disable peer/host checks */
 	int			max_inflight;	/* concurrent transfers; default 48 */
