@@ -436,10 +436,13 @@ from_chain(const s3s_cred_provider *p, s3s_credentials *out, s3s_error *err)
 	s3s_error	imds_err;
 	int			rc;
 
-	/* an explicitly named profile takes the environment out (botocore) */
+	/*
+	 * An explicitly named profile takes the environment out, the keys and
+	 * the web identity variables alike (botocore's disable_env_vars).
+	 */
 	if (p->profile == NULL && from_environment(out))
 		return true;
-	if (env("AWS_WEB_IDENTITY_TOKEN_FILE") && env("AWS_ROLE_ARN"))
+	if (p->profile == NULL && env("AWS_WEB_IDENTITY_TOKEN_FILE") && env("AWS_ROLE_ARN"))
 		return from_web_identity(p, out, err);
 	rc = from_profile(p, profile, out, err);
 	if (rc != 0)

@@ -10,10 +10,11 @@
  * first source of the SDKs' default chain that has credentials:
  *
  *	 1. the environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
- *		AWS_SESSION_TOKEN (skipped when a profile is named explicitly, as
- *		botocore does);
+ *		AWS_SESSION_TOKEN;
  *	 2. web identity: AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN through
  *		STS AssumeRoleWithWebIdentity (EKS service accounts);
+ *		(1 and 2 are skipped when a profile is named explicitly, as
+ *		botocore does);
  *	 3. the shared credentials and config files (AWS_SHARED_CREDENTIALS_FILE,
  *		AWS_CONFIG_FILE, ~/.aws/...), profile from the option, AWS_PROFILE or
  *		"default";

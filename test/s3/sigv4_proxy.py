@@ -22,8 +22,16 @@ request:
     this proxy;
   * forwards the request to s3rver and relays the response unchanged.
 
+With --keys-file FILE the proxy also accepts temporary credentials that a
+credential stand-in (test/creds/standin.py) issued: FILE holds one JSON
+object per line, {"akid", "secret", "token", "not_after"}.  A request signed
+with such a key must carry its session token and arrive before not_after
+(epoch seconds), else it fails like a bad signature; every accepted use is
+appended to FILE.used as "<epoch> <akid>", so tests can see which keys a
+statement used.
+
 Usage: sigv4_proxy.py --listen PORT --upstream PORT --failure-log FILE
-       [--port-file FILE]
+       [--port-file FILE] [--keys-file FILE]
 """
 
 import argparse
@@ -31,6 +39,8 @@ import hashlib
 import hmac
 import http.client
 import http.server
+import json
+import os
 import re
 import sys
 import threading
@@ -57,6 +67,7 @@ CREDENTIALS = Credentials(ACCESS_KEY, SECRET_KEY)
 UPSTREAM_PORT = 0
 FAILURE_LOG = None
 TRACE_LOG = None  # --trace FILE: one line per request, for debugging
+KEYS_FILE = None  # --keys-file FILE: temporary credentials of the stand-in
 LOG_LOCK = threading.Lock()
 
 # per-key write locks: check-and-write of conditional PUTs must not
@@ -90,10 +101,34 @@ def canonical_query_pairs(query):
     return pairs
 
 
+def temporary_key(akid):
+    """The stand-in's record of a temporary key, or None."""
+    if not KEYS_FILE:
+        return None
+    try:
+        with open(KEYS_FILE, encoding="utf-8") as f:
+            for line in f:
+                try:
+                    k = json.loads(line)
+                except ValueError:
+                    continue
+                if k.get("akid") == akid:
+                    return k
+    except OSError:
+        pass
+    return None
+
+
+def note_key_use(akid):
+    with LOG_LOCK:
+        with open(KEYS_FILE + ".used", "a", encoding="utf-8") as f:
+            f.write("%.3f %s\n" % (time.time(), akid))
+
+
 def expected_signature(method, path, query, headers, signed_names, amz_date,
-                       region, service, use_params, canonical_path):
+                       region, service, use_params, canonical_path, creds=None):
     """Signature botocore computes for the request as received."""
-    auth = S3SigV4Auth(CREDENTIALS, service, region)
+    auth = S3SigV4Auth(creds or CREDENTIALS, service, region)
     p = quote(unquote(path), safe="/~") if canonical_path else path
     url = "http://placeholder" + p
     if query and not use_params:
@@ -160,8 +195,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not m:
             return "unparsable Authorization header: " + authz
         access, date, region, service, signed, signature = m.groups()
+        creds = CREDENTIALS
+        temp = None
+        self._temporary = False
         if access != ACCESS_KEY:
-            return "unknown access key " + access
+            temp = temporary_key(access)
+            if temp is None:
+                return "unknown access key " + access
+            if time.time() > temp["not_after"]:
+                return "expired temporary key %s (%.1f s past its end)" % (
+                    access, time.time() - temp["not_after"])
+            if self.headers.get("X-Amz-Security-Token") != temp["token"]:
+                return "temporary key %s without its session token" % access
+            creds = Credentials(temp["akid"], temp["secret"], temp["token"])
         if service != "s3":
             return "credential scope service is " + service
         amz_date = self.headers.get("X-Amz-Date")
@@ -196,10 +242,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             for canonical_path in (False, True):
                 want, names, creq = expected_signature(
                     self.command, path, query, self.headers, signed_names,
-                    amz_date, region, service, use_params, canonical_path)
+                    amz_date, region, service, use_params, canonical_path, creds)
                 if names != signed:
                     return "SignedHeaders %s, recomputed %s" % (signed, names)
                 if hmac.compare_digest(want, signature):
+                    if temp is not None:
+                        note_key_use(access)
+                        self._temporary = True
                     return None
                 tried.append(creq)
         return "signature mismatch; canonical request was:\n" + tried[0]
@@ -252,6 +301,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def relay(self, method, body):
         headers = [(k, v) for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP
                    and k.lower() != "content-length"]
+        if getattr(self, "_temporary", False):
+            # s3rver knows only its own key: present the checked request as
+            # signed by it (s3rver does not check signatures)
+            headers = [(k, re.sub(r"Credential=[^/]+/", "Credential=%s/" % ACCESS_KEY, v)
+                        if k.lower() == "authorization" else v)
+                       for k, v in headers if k.lower() != "x-amz-security-token"]
         if method not in ("GET", "HEAD", "DELETE") or body:
             headers.append(("Content-Length", str(len(body))))
         resp = self.upstream_request(method, self.path, headers, body)
@@ -365,14 +420,16 @@ class Server(http.server.ThreadingHTTPServer):
 
 
 def main():
-    global UPSTREAM_PORT, FAILURE_LOG, TRACE_LOG
+    global UPSTREAM_PORT, FAILURE_LOG, TRACE_LOG, KEYS_FILE
     ap = argparse.ArgumentParser()
     ap.add_argument("--listen", type=int, default=0)
     ap.add_argument("--upstream", type=int, required=True)
     ap.add_argument("--failure-log", required=True)
     ap.add_argument("--port-file")
     ap.add_argument("--trace")
+    ap.add_argument("--keys-file")
     args = ap.parse_args()
+    KEYS_FILE = args.keys_file
     UPSTREAM_PORT = args.upstream
     FAILURE_LOG = args.failure_log
     TRACE_LOG = args.trace

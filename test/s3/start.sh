@@ -8,6 +8,8 @@
 # and leaves both running.  DIR/signature-failures.log collects signature
 # failures; a test run must fail if it is non-empty.  Stop with stop.sh DIR.
 # With S3DB_TEST_S3_TRACE=1 the proxy logs every request to DIR/trace.log.
+# With S3DB_TEST_S3_KEYS_FILE=FILE the proxy also accepts the temporary keys
+# a credential stand-in lists in FILE (see sigv4_proxy.py, test/creds/).
 # S3DB_TEST_S3_PORTS="S3RVER_PORT PROXY_PORT" reuses given ports (a test
 # that stopped the servers brings them back where clients expect them).
 set -euo pipefail
@@ -54,6 +56,7 @@ done
 /usr/bin/python3 "$here/sigv4_proxy.py" --upstream "$port" ${fixed_pport:+--listen "$fixed_pport"} \
     --failure-log "$dir/signature-failures.log" --port-file "$dir/proxy.port" \
     ${S3DB_TEST_S3_TRACE:+--trace "$dir/trace.log"} \
+    ${S3DB_TEST_S3_KEYS_FILE:+--keys-file "$S3DB_TEST_S3_KEYS_FILE"} \
     >"$dir/proxy.log" 2>&1 &
 proxypid=$!
 for _ in $(seq 1 100); do
