@@ -47,7 +47,9 @@ build() {
 stage "build and install" build || true
 if [ "$failed" -gt 0 ]; then echo "0 passed, 1 failed"; exit 1; fi
 
-# the S3 test server
+# the S3 test server; its proxy also accepts the temporary keys that the
+# credential stand-in of test_creds issues (test/creds/standin.py)
+export S3DB_TEST_S3_KEYS_FILE=$WORK/s3-temporary-keys
 test/s3/start.sh "$WORK/s3" || { echo "could not start the S3 test server"; echo "$passed passed, $((failed + 1)) failed"; exit 1; }
 . "$WORK/s3/env"
 export S3DB_TEST_S3_URL
@@ -114,6 +116,7 @@ stage "interop: concurrent incremental ids, S3" test/interop/incremental.sh s3 "
 
 stage "faults: injected errors, stalls, cancel, killed server" test/faults/run.sh
 stage "TLS: https stores verified by default, ca_file, verify_tls" test/tls/run.sh
+stage "credentials: server identity granted per mapping, IMDS/STS stand-ins, refresh mid-scan" test/creds/run.sh
 stage "load: pgbench increments lose no update (file:// and S3)" test/load/run.sh all
 stage "crash: PostgreSQL killed mid-commit leaves every record whole" test/crash/run.sh
 stage "TAP: worker, two clusters, TTL, audit, replicator, breaker on S3, attacker suite" env TAP_NO_INSTALL=1 test/tap.sh
