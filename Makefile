@@ -26,11 +26,41 @@ SHLIB_LINK  = $(DEP_LIBS)
 REGRESS      = $(patsubst sql/%.sql,%,$(filter-out sql/s3db_fdw--%,$(sort $(wildcard sql/*.sql))))
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 ISOLATION    = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
-TAP_TESTS    = 1
+ISOLATION_OPTS = --load-extension=$(EXTENSION)
+REGRESS_PREP = s3db-regress-prep
+# The TAP tests (t/) start clusters of their own and need the S3 test
+# server: test/tap.sh runs them, "make installcheck" does not.
+
+# ---- make installcheck against an existing cluster (PGHOST, PGPORT, PGUSER) ----
+# The suites read fixture stores and write scratch stores named by these
+# variables.  Unless given, they are file:// directories under
+# S3DB_REGRESS_DIR, copied from test/fixtures and opened to the server's OS
+# user, so the server must run on this host and the connecting role must be
+# a superuser or a member of pg_read_server_files and pg_write_server_files.
+# For a remote server, point them at S3 (test/fixtures/upload.mjs uploads
+# the fixtures).
+S3DB_REGRESS_DIR   ?= /tmp/s3db_fdw_installcheck-$(shell id -u)
+S3DB_FIXTURE_URL   ?= file://$(S3DB_REGRESS_DIR)/fixtures/store
+S3DB_BROKEN_URL    ?= file://$(S3DB_REGRESS_DIR)/fixtures/broken
+S3DB_CORRUPT_URL   ?= file://$(S3DB_REGRESS_DIR)/fixtures/corrupt
+S3DB_WRITE_URL     ?= file://$(S3DB_REGRESS_DIR)/write
+S3DB_ISOLATION_URL ?= file://$(S3DB_REGRESS_DIR)/isolation
+export S3DB_FIXTURE_URL S3DB_BROKEN_URL S3DB_CORRUPT_URL S3DB_WRITE_URL
+# the isolation specs read their store from the setting s3db_test.url
+installcheck: export PGOPTIONS += -c s3db_test.url=$(S3DB_ISOLATION_URL)
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# Fresh scratch stores for every run; the fixtures are only read.
+.PHONY: s3db-regress-prep
+s3db-regress-prep:
+	@case '$(S3DB_REGRESS_DIR)' in /*) ;; *) echo "S3DB_REGRESS_DIR must be absolute" >&2; exit 1;; esac
+	rm -rf '$(S3DB_REGRESS_DIR)'
+	mkdir -p '$(S3DB_REGRESS_DIR)/write' '$(S3DB_REGRESS_DIR)/isolation'
+	cp -R '$(srcdir)/test/fixtures' '$(S3DB_REGRESS_DIR)/fixtures'
+	chmod -R a+rwX '$(S3DB_REGRESS_DIR)'
 
 # Objects depend on every header of the tree: small headers, full rebuilds.
 $(OBJS): $(wildcard src/*/*.h plugins/*.h)

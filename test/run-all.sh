@@ -84,8 +84,17 @@ regress() {  # regress LABEL FIXTURE_BASE WRITABLE_STORE
   fi
   return $rc
 }
-make_work "$WORK/write-store"
-stage "pg_regress on file://" regress file "file://$WORK/fixtures" "file://$WORK/write-store"
+# the file:// runs as users run them: make installcheck against this cluster,
+# with the Makefile's defaults (fixtures copied to a scratch directory)
+installcheck() {
+  make -s installcheck
+  local rc=$?
+  if [ $rc -ne 0 ]; then
+    cat regression.diffs output_iso/regression.diffs 2>/dev/null
+  fi
+  return $rc
+}
+stage "make installcheck: pg_regress and isolation on file://" installcheck
 stage "pg_regress on S3" regress s3 "$S3BASE/regress" "$S3BASE/regress-write"
 
 PG_ISOLATION=$(dirname "$(pg_config --pgxs)")/../test/isolation/pg_isolation_regress
@@ -101,8 +110,6 @@ isolation() {  # isolation LABEL STORE_URL
   fi
   return $rc
 }
-make_work "$WORK/isolation-store"
-stage "isolation on file://" isolation file "file://$WORK/isolation-store"
 stage "isolation on S3" isolation s3 "$S3BASE/isolation"
 
 stage "interop: s3db.js writes, SQL reads, file://" test/interop/run.sh file "$WORK/interop-file"
