@@ -129,6 +129,8 @@ stage "crash: PostgreSQL killed mid-commit leaves every record whole" test/crash
 stage "TAP: worker, two clusters, TTL, audit, replicator, breaker on S3, attacker suite" env TAP_NO_INSTALL=1 test/tap.sh
 stage "valgrind: pg_regress on file:// and S3, no error through s3db_fdw" test/valgrind/run.sh all
 
+stage "debian: dpkg-buildpackage builds postgresql-<major>-s3db-fdw with pg_buildext" test/debian/build.sh
+
 sigfail=$WORK/s3/signature-failures.log
 check_signatures() {
   if [ -s "$sigfail" ]; then echo "requests with bad signatures:"; cat "$sigfail"; return 1; fi

@@ -8,6 +8,7 @@ PKGS=(
   libcurl4-openssl-dev libssl-dev libjson-c-dev libxml2-dev zlib1g-dev
   libipc-run-perl python3-botocore
   make gcc pkg-config valgrind openssl
+  debhelper postgresql-server-dev-all dpkg-dev
 )
 command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
 command -v npm >/dev/null 2>&1 || PKGS+=(npm)
