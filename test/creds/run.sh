@@ -60,7 +60,9 @@ stat_of() { curl -s "$STANDIN/__stats" | python3 -c "import json,sys; print(json
 # the server's environment: no AWS identity but the (stand-in) instance
 for v in $(env | sed -n 's/^\(AWS_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
 export AWS_SHARED_CREDENTIALS_FILE=$WORK/no-credentials AWS_CONFIG_FILE=$WORK/no-config
-pg_start "$WORK/pg" "s3db_fdw.imds_endpoint = '$STANDIN'" "s3db_fdw.sts_endpoint = '$STANDIN'" >/dev/null \
+pg_start "$WORK/pg" "s3db_fdw.imds_endpoint = '$STANDIN'" "s3db_fdw.sts_endpoint = '$STANDIN'" \
+  "shared_preload_libraries = 's3db_fdw'" "s3db_fdw.coordinator_server = 'coordsrv'" \
+  "s3db_fdw.heartbeat_ms = 500" >/dev/null \
   || die "could not start PostgreSQL"
 
 out=$(sql <<SQL
@@ -180,6 +182,39 @@ PROBLEMS=()
 [ "$out" = 0 ] || PROBLEMS+=("rows differ from the heap copy: $out")
 [ "$(stat_of sts)" -gt "$sts0" ] || PROBLEMS+=("STS AssumeRole was not called")
 check "role_arn is assumed on top of the instance role" "${PROBLEMS[@]+"${PROBLEMS[@]}"}"
+
+# ---- the background worker ------------------------------------------------------
+# The coordinator's store is reached with the owner's mapping, which has no
+# keys but the grant: the worker signs with instance credentials, and keeps
+# leading while they are replaced every few seconds.
+standin_config '{"lifetime": 302, "valid": 5}'
+imds0=$(stat_of imds)
+out=$(sql -c "CREATE SERVER coordsrv FOREIGN DATA WRAPPER s3db_fdw
+                OPTIONS (connection_string '${STORE_URL%/store}/coord', max_retries '0')" \
+          -c "CREATE USER MAPPING FOR postgres SERVER coordsrv OPTIONS (use_server_identity 'true')")
+PROBLEMS=()
+[ -z "$out" ] || PROBLEMS+=("setup: $out")
+led=
+for _ in $(seq 1 60); do
+  [ "$(sql -c "SELECT is_leader FROM s3db_coordinator()")" = t ] && { led=1; break; }
+  sleep 0.5
+done
+[ -n "$led" ] || PROBLEMS+=("the worker did not lead: $(sql -c "SELECT last_error FROM s3db_coordinator()")")
+renewals0=$(sql -c "SELECT renewals FROM s3db_coordinator_metrics()")
+t0=$(date +%s.%N)
+sleep 9
+t1=$(date +%s.%N)
+state=$(sql -c "SELECT is_leader, last_error IS NULL, breaker_state FROM s3db_coordinator()")
+renewals1=$(sql -c "SELECT renewals FROM s3db_coordinator_metrics()")
+keys_used=$(awk -v a="$t0" -v b="$t1" '$1 >= a && $1 <= b {print $2}' "$KEYS.used" | sort -u | wc -l)
+[ "$state" = "t|t|closed" ] || PROBLEMS+=("coordinator after 9 s: $state")
+[ "${renewals1:-0}" -gt "${renewals0:-0}" ] || PROBLEMS+=("no lease renewal in 9 s ($renewals0, $renewals1)")
+[ "$keys_used" -ge 2 ] || PROBLEMS+=("the worker used $keys_used key(s) in 9 s")
+[ "$(stat_of imds)" -gt "$imds0" ] || PROBLEMS+=("instance metadata was not asked")
+[ -s "$WORK/s3/signature-failures.log" ] && PROBLEMS+=("requests refused: $(head -3 "$WORK/s3/signature-failures.log")")
+check "the background worker leads with the server's identity and refreshes it ($keys_used keys in 9 s)" "${PROBLEMS[@]+"${PROBLEMS[@]}"}"
+sql -c "ALTER SYSTEM SET s3db_fdw.coordinator_server = ''" -c "SELECT pg_reload_conf()" >/dev/null
+standin_config '{"lifetime": 3600, "valid": 0}'
 
 # ---- the environment wins ---------------------------------------------------------
 imds0=$(stat_of imds)
