@@ -116,6 +116,7 @@ FUZZ_MAXLEN_fuzz_metaenc = 1024
 FUZZ_MAXLEN_fuzz_connstr = 512
 FUZZ_MAXLEN_fuzz_s3xml   = 8192
 FUZZ_MAXLEN_fuzz_sidecar = 4096
+FUZZ_MAXLEN_fuzz_creds   = 4096
 
 test/fuzz/obj/%.o: %.c $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
@@ -143,6 +144,7 @@ fuzz: fuzz-build
 				fuzz_metaenc) echo $(FUZZ_MAXLEN_fuzz_metaenc);; \
 				fuzz_s3xml) echo $(FUZZ_MAXLEN_fuzz_s3xml);; \
 				fuzz_sidecar) echo $(FUZZ_MAXLEN_fuzz_sidecar);; \
+				fuzz_creds) echo $(FUZZ_MAXLEN_fuzz_creds);; \
 				*) echo $(FUZZ_MAXLEN_fuzz_connstr);; esac) \
 			-timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
 			-artifact_prefix=test/fuzz/artifacts/$$t- \

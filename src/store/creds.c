@@ -143,11 +143,12 @@ s3s_creds_parse_time(const char *s, int64_t *out)
 		p++;
 	else if (*p == '+' || *p == '-')
 	{
-		int			hh, mm;
-
-		if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
+		/* exactly "+HH:MM": check every byte before stepping over them */
+		if (!isdigit((unsigned char) p[1]) || !isdigit((unsigned char) p[2]) || p[3] != ':' ||
+			!isdigit((unsigned char) p[4]) || !isdigit((unsigned char) p[5]))
 			return false;
-		off = (hh * 3600L + mm * 60L) * (*p == '+' ? 1 : -1);
+		off = (((p[1] - '0') * 10 + (p[2] - '0')) * 3600L +
+			   ((p[4] - '0') * 10 + (p[5] - '0')) * 60L) * (*p == '+' ? 1 : -1);
 		p += 6;
 	}
 	else

@@ -93,6 +93,8 @@ parser_checks(void)
 	CHECK(!s3s_creds_parse_time("2030-01-02 03:04:05", &t));
 	CHECK(!s3s_creds_parse_time("2030-01-02T03:04:05", &t));
 	CHECK(!s3s_creds_parse_time("yesterday", &t));
+	CHECK(!s3s_creds_parse_time("2030-01-02T03:04:05+01:0", &t));	/* truncated offset */
+	CHECK(!s3s_creds_parse_time("2030-01-02T03:04:05+0100", &t));
 
 	s3s_error_clear(&err);
 	CHECK(s3s_creds_parse_json(good, strlen(good), &c, &err));
