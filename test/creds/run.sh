@@ -150,7 +150,7 @@ keys_used=$(awk -v a="$t0" -v b="$t1" '$1 >= a && $1 <= b {print $2}' "$KEYS.use
 PROBLEMS=()
 set -- $out
 [ "$#" = 2 ] && [ "$1" = "$2" ] || PROBLEMS+=("scan result: $out")
-[ "$keys_used" -ge 2 ] || PROBLEMS+=("the statement used $keys_used key(s); it took $(echo "$t1 - $t0" | bc) s")
+[ "$keys_used" -ge 2 ] || PROBLEMS+=("the statement used $keys_used key(s); it took $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}') s")
 [ -s "$WORK/s3/signature-failures.log" ] && PROBLEMS+=("requests refused: $(head -3 "$WORK/s3/signature-failures.log")")
 check "a scan longer than its keys live refreshes them on the way ($keys_used keys)" "${PROBLEMS[@]+"${PROBLEMS[@]}"}"
 
