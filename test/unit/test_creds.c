@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -184,6 +185,8 @@ start_standin(const char *keys_file)
 	standin = fork();
 	if (standin == 0)
 	{
+		/* never outlive a crashed test */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		execlp("python3", "python3", "../creds/standin.py", "--keys-file", keys_file,
 			   "--port-file", portfile, "--refuse-role", "arn:aws:iam::1:role/forbidden",
 			   "--external-id", "ext-42", "--ecs-token", "ecs-secret-token",
