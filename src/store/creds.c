@@ -63,6 +63,8 @@ struct s3s_cred_provider
 	s3s_credentials cur;
 	int64_t		next_attempt;	/* epoch s: no refresh attempt before */
 	int			refreshes;
+	s3s_error	last_err;		/* why the last attempt failed (no secret) */
+	bool		failed;			/* ... and nothing usable was left */
 };
 
 static pthread_mutex_t providers_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -699,6 +701,19 @@ s3s_creds_get(s3s_cred_provider *p, s3s_credentials *out, s3s_error *err)
 
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&providers_lock);
+
+	/*
+	 * A failure is remembered for the retry pause: the other requests of a
+	 * batch fail at once instead of each waiting for an unreachable
+	 * metadata endpoint or asking STS again.
+	 */
+	if (p->failed && now < p->next_attempt && !usable(p, now, S3S_CREDS_MIN_LIFETIME))
+	{
+		if (err)
+			*err = p->last_err;
+		pthread_mutex_unlock(&providers_lock);
+		return false;
+	}
 	if (!usable(p, now, S3S_CREDS_REFRESH_WINDOW) &&
 		!(now < p->next_attempt && usable(p, now, S3S_CREDS_MIN_LIFETIME)))
 	{
@@ -707,6 +722,7 @@ s3s_creds_get(s3s_cred_provider *p, s3s_credentials *out, s3s_error *err)
 
 		s3s_error_clear(&rerr);
 		p->next_attempt = now + S3S_CREDS_RETRY_PAUSE;
+		p->failed = false;
 		if (resolve(p, &fresh, &rerr))
 		{
 			s3s_credentials_free(&p->cur);
@@ -717,6 +733,8 @@ s3s_creds_get(s3s_cred_provider *p, s3s_credentials *out, s3s_error *err)
 		else if (!usable(p, now, S3S_CREDS_MIN_LIFETIME))
 		{
 			/* nothing left to sign with */
+			p->failed = true;
+			p->last_err = rerr;
 			pthread_mutex_unlock(&providers_lock);
 			if (err)
 				*err = rerr;

@@ -245,6 +245,50 @@ standin_config(const char *json)
 	curl_easy_cleanup(e);
 }
 
+typedef struct grow
+{
+	char		buf[512];
+	size_t		len;
+} grow;
+
+static size_t
+keep(char *d, size_t size, size_t n, void *ud)
+{
+	grow	   *g = ud;
+	size_t		k = size * n;
+
+	if (g->len + k >= sizeof(g->buf))
+		return 0;
+	memcpy(g->buf + g->len, d, k);
+	g->len += k;
+	g->buf[g->len] = '\0';
+	return k;
+}
+
+/* a counter of the stand-in's /__stats, -1 if unreadable */
+static int
+standin_stat(const char *name)
+{
+	CURL	   *e = curl_easy_init();
+	char		url[128], pat[64];
+	grow		g = {{0}, 0};
+	const char *at;
+	int			v = -1;
+
+	snprintf(url, sizeof(url), "%s/__stats", origin);
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, keep);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &g);
+	if (curl_easy_perform(e) == CURLE_OK)
+	{
+		snprintf(pat, sizeof(pat), "\"%s\": ", name);
+		if ((at = strstr(g.buf, pat)) != NULL)
+			v = atoi(at + strlen(pat));
+	}
+	curl_easy_cleanup(e);
+	return v;
+}
+
 static void
 base_options(s3s_cred_options *o)
 {
@@ -415,6 +459,24 @@ role_checks(void)
 	CHECK(strstr(err.message, "AKIDBASE") == NULL);
 	printf("# refused: %s\n", err.message);
 	free(s);
+
+	/* a failure is remembered briefly: a batch does not ask STS per request */
+	{
+		s3s_cred_provider *p = s3s_creds_open(&o, &err);
+		s3s_credentials c;
+		int			refused = standin_stat("refused");
+
+		CHECK(p != NULL);
+		CHECK(!s3s_creds_get(p, &c, &err));
+		CHECK(!s3s_creds_get(p, &c, &err));
+		CHECK(!s3s_creds_get(p, &c, &err));
+		CHECK(strstr(err.message, "AccessDenied") != NULL);
+		CHECK_INTEQ(standin_stat("refused"), refused + 1);
+		sleep(S3S_CREDS_RETRY_PAUSE + 1);
+		CHECK(!s3s_creds_get(p, &c, &err));
+		CHECK_INTEQ(standin_stat("refused"), refused + 2);
+		s3s_creds_close(p);
+	}
 }
 
 static void
