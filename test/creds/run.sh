@@ -217,12 +217,12 @@ sql -c "ALTER SYSTEM SET s3db_fdw.coordinator_server = ''" -c "SELECT pg_reload_
 standin_config '{"lifetime": 3600, "valid": 0}'
 
 # ---- the environment wins ---------------------------------------------------------
-imds0=$(stat_of imds)
 sql -c "ALTER USER MAPPING FOR s3db_app SERVER s3srv OPTIONS (DROP role_arn, DROP role_session_name)" >/dev/null
 as_pg "$PGBIN/pg_ctl" -D "$WORK/pg/data" -m fast -w stop >/dev/null
-AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER \
-  as_pg env AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER "$PGBIN/pg_ctl" -D "$WORK/pg/data" \
+as_pg env AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER "$PGBIN/pg_ctl" -D "$WORK/pg/data" \
   -l "$WORK/pg/server.log" -w start >/dev/null || die "could not restart PostgreSQL"
+# counted after the restart: the worker stopped with the old server
+imds0=$(stat_of imds)
 out=$(app -c "$DIFF")
 PROBLEMS=()
 [ "$out" = 0 ] || PROBLEMS+=("rows differ from the heap copy: $out")
