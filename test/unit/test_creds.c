@@ -136,12 +136,15 @@ profile_checks(void)
 			   "# comment\n[default]\naws_access_key_id = AKIDDEFAULT\n"
 			   "aws_secret_access_key=secretdefault\n\n"
 			   "[prod]\naws_access_key_id = AKIDPROD\naws_secret_access_key = secretprod\n"
-			   "aws_session_token = tokprod\n");
+			   "aws_session_token = tokprod\n"
+			   "[basekeys]\naws_access_key_id = AKIDBASE\naws_secret_access_key = base-secret-key\n");
 	write_file(conf,
 			   "[default]\nregion = eu-west-1\naws_access_key_id = AKIDFROMCONFIG\n"
 			   "[profile prod]\nregion = us-west-2\ns3 =\n  max_concurrent_requests = 4\n"
 			   "[profile cfgonly]\naws_access_key_id = AKIDCFG\naws_secret_access_key = secretcfg\n"
 			   "[profile role]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = prod\n"
+			   "[profile viarole]\nrole_arn = arn:aws:iam::1:role/viaprofile\n"
+			   "source_profile = basekeys\nexternal_id = ext-42\n"
 			   "[prod]\naws_access_key_id = NOTAPROFILESECTION\n");
 	setenv("AWS_SHARED_CREDENTIALS_FILE", cred, 1);
 	setenv("AWS_CONFIG_FILE", conf, 1);
@@ -384,6 +387,9 @@ chain_checks(void)
 	/* ... unless a profile is named: botocore drops the environment then */
 	o.profile = "prod";
 	CHECK_SOURCE(&o, "profile prod");
+	/* a profile's role_arn with source_profile: AssumeRole with its keys */
+	o.profile = "viarole";
+	CHECK_SOURCE(&o, "assumed role");
 	o.profile = "nosuch";
 	s = source_of(&o, &err);
 	CHECK_STREQ(s, "error");
