@@ -7,7 +7,9 @@
  * These are small synchronous exchanges with short timeouts: a process
  * asks at most once per refresh, and the metadata endpoints are local to
  * the host.  Replies are capped at 64 KiB.  Nothing here follows
- * redirects, and no credential or token is ever copied into an error.
+ * redirects, the metadata and container endpoints are reached without any
+ * proxy from the environment (STS honours one), and no credential or token
+ * is ever copied into an error.
  *
  *-------------------------------------------------------------------------
  */
@@ -99,6 +101,9 @@ exchange(const char *what, const char *method, const char *url, struct curl_slis
 		curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
 	if (h && h->ca_file)
 		curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file);
+	/* the metadata endpoints are on the host itself: never via a proxy */
+	if (strcmp(what, "STS") != 0)
+		curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
 	if (strcmp(method, "PUT") == 0)
 	{
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "PUT");
