@@ -337,6 +337,12 @@ from_profile(const s3s_cred_provider *p, const char *name, s3s_credentials *out,
 			s3s_error_set(err, S3S_ERR_NOMEM, "credentials", NULL, "out of memory");
 		}
 	}
+	else if (prof.credential_process)
+	{
+		rc = s3s_creds_process(prof.credential_process, p->timeout_ms, out, err) ? 1 : -1;
+		if (rc == 1)
+			snprintf(out->source, sizeof(out->source), "process of profile %.24s", name);
+	}
 	else if (p->profile != NULL)
 	{
 		/* a profile named on purpose must deliver */

@@ -17,7 +17,7 @@
  *		botocore does);
  *	 3. the shared credentials and config files (AWS_SHARED_CREDENTIALS_FILE,
  *		AWS_CONFIG_FILE, ~/.aws/...), profile from the option, AWS_PROFILE or
- *		"default";
+ *		"default": keys, role_arn with source_profile, or credential_process;
  *	 4. ECS container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
  *		or _FULL_URI, with AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]);
  *	 5. EC2 instance metadata, IMDSv2 (session token, role name,

@@ -44,6 +44,7 @@ s3s_profile_free(s3s_profile *p)
 	free(p->external_id);
 	free(p->role_session_name);
 	free(p->region);
+	free(p->credential_process);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -172,6 +173,8 @@ read_file(const char *path, const char *profile, bool config, s3s_profile *out,
 				ok = set_once(&out->role_session_name, val, &nomem);
 			else if (strcmp(key, "region") == 0)
 				ok = set_once(&out->region, val, &nomem);
+			else if (strcmp(key, "credential_process") == 0)
+				ok = set_once(&out->credential_process, val, &nomem);
 			if (!ok)
 				break;
 		}

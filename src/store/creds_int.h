@@ -18,6 +18,14 @@
 extern bool s3s_creds_parse_json(const char *body, size_t len, s3s_credentials *out,
 								 s3s_error *err);
 
+/* creds_json.c: what a credential_process prints */
+extern bool s3s_creds_parse_process(const char *body, size_t len, s3s_credentials *out,
+									s3s_error *err);
+
+/* creds_process.c: run a profile's credential_process (sh -c) */
+extern bool s3s_creds_process(const char *command, long timeout_ms, s3s_credentials *out,
+							  s3s_error *err);
+
 /* creds_xml.c: an STS AssumeRole[WithWebIdentity] reply (status 200) */
 extern bool s3s_creds_parse_sts(const char *body, size_t len, s3s_credentials *out,
 								s3s_error *err);
@@ -42,6 +50,7 @@ typedef struct s3s_profile
 	char	   *external_id;
 	char	   *role_session_name;
 	char	   *region;
+	char	   *credential_process;
 	bool		found;			/* the profile exists in either file */
 } s3s_profile;
 

@@ -5,7 +5,8 @@
  *		container endpoints, read with json-c.
  *
  * Both serve {"AccessKeyId", "SecretAccessKey", "Token", "Expiration"};
- * IMDS adds "Code" ("Success" when the role could be assumed).  An
+ * IMDS adds "Code" ("Success" when the role could be assumed).  A
+ * credential_process prints the same with "SessionToken" and "Version": 1.  An
  * Expiration that cannot be read makes the document unusable: treating it
  * as "never expires" would keep dead credentials forever.
  *
@@ -28,8 +29,13 @@ member(struct json_object *o, const char *name)
 	return json_object_get_string(v);
 }
 
-bool
-s3s_creds_parse_json(const char *body, size_t len, s3s_credentials *out, s3s_error *err)
+/*
+ * process: a credential_process document, {"Version": 1, "AccessKeyId",
+ * "SecretAccessKey", "SessionToken", "Expiration"}, where a missing
+ * Expiration means long-term keys.
+ */
+static bool
+parse_doc(const char *body, size_t len, bool process, s3s_credentials *out, s3s_error *err)
 {
 	struct json_tokener *tok = json_tokener_new();
 	struct json_object *doc;
@@ -51,7 +57,19 @@ s3s_creds_parse_json(const char *body, size_t len, s3s_credentials *out, s3s_err
 					  "the credential endpoint did not answer with a JSON object");
 		goto done;
 	}
-	code = member(doc, "Code");
+	if (process)
+	{
+		struct json_object *v;
+
+		if (!json_object_object_get_ex(doc, "Version", &v) ||
+			!json_object_is_type(v, json_type_int) || json_object_get_int(v) != 1)
+		{
+			s3s_error_set(err, S3S_ERR_PROTOCOL, "credentials", NULL,
+						  "credential_process did not print a document of Version 1");
+			goto done;
+		}
+	}
+	code = process ? NULL : member(doc, "Code");
 	if (code && strcmp(code, "Success") != 0)
 	{
 		char		safe[64];
@@ -68,7 +86,7 @@ s3s_creds_parse_json(const char *body, size_t len, s3s_credentials *out, s3s_err
 	}
 	akid = member(doc, "AccessKeyId");
 	secret = member(doc, "SecretAccessKey");
-	token = member(doc, "Token");
+	token = member(doc, process ? "SessionToken" : "Token");
 	exp = member(doc, "Expiration");
 	if (akid == NULL || secret == NULL || akid[0] == '\0' || secret[0] == '\0')
 	{
@@ -96,4 +114,16 @@ done:
 	if (doc)
 		json_object_put(doc);
 	return ok;
+}
+
+bool
+s3s_creds_parse_json(const char *body, size_t len, s3s_credentials *out, s3s_error *err)
+{
+	return parse_doc(body, len, false, out, err);
+}
+
+bool
+s3s_creds_parse_process(const char *body, size_t len, s3s_credentials *out, s3s_error *err)
+{
+	return parse_doc(body, len, true, out, err);
 }

@@ -5,7 +5,8 @@
  *		(creds_json.c, creds_xml.c) and their timestamps.
  *
  * Byte 0 picks the parser: an IMDS / ECS JSON document, an STS reply, an
- * STS error document, or an Expiration timestamp.  Whatever they accept
+ * STS error document, an Expiration timestamp, or what a credential_process
+ * prints.  Whatever they accept
  * must be a whole credential (key and secret), and an error never carries
  * the secret it may have seen.
  *
@@ -30,7 +31,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	len = size - 1;
 	doc = fuzz_strndup(data + 1, len);
 	s3s_error_clear(&err);
-	switch (data[0] % 4)
+	switch (data[0] % 5)
 	{
 		case 0:
 			if (s3s_creds_parse_json(doc, len, &c, &err))
@@ -59,8 +60,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (const char *p = msg; *p; p++)
 				FUZZ_ASSERT(*p >= 0x20 && *p < 0x7f);
 			break;
-		default:
+		case 3:
 			(void) s3s_creds_parse_time(doc, &t);
+			break;
+		default:
+			if (s3s_creds_parse_process(doc, len, &c, &err))
+			{
+				FUZZ_ASSERT(c.access_key_id && c.secret_access_key);
+				s3s_credentials_free(&c);
+			}
 			break;
 	}
 	free(doc);

@@ -108,6 +108,16 @@ parser_checks(void)
 	CHECK(!s3s_creds_parse_json("{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"supersecret\","
 								"\"Expiration\":\"soon\"}", 69, &c, &err));
 	CHECK(strstr(err.message, "supersecret") == NULL);
+	{
+		const char *proc = "{\"Version\": 1, \"AccessKeyId\": \"AKIDP\", \"SecretAccessKey\": \"sp\"}";
+		const char *v2 = "{\"Version\": 2, \"AccessKeyId\": \"AKIDP\", \"SecretAccessKey\": \"sp\"}";
+
+		CHECK(s3s_creds_parse_process(proc, strlen(proc), &c, &err));
+		CHECK_INTEQ(c.expiration, 0);	/* no Expiration: long-term keys */
+		CHECK(c.session_token == NULL);
+		s3s_credentials_free(&c);
+		CHECK(!s3s_creds_parse_process(v2, strlen(v2), &c, &err));
+	}
 	CHECK(!s3s_creds_parse_json("[1]", 3, &c, &err));
 	CHECK_INTEQ(err.code, S3S_ERR_PROTOCOL);
 
@@ -130,8 +140,28 @@ profile_checks(void)
 	s3s_profile p;
 	s3s_error	err;
 
+	char		procs[2048];
+	char		path[300];
+
 	snprintf(cred, sizeof(cred), "%s/credentials", dir);
 	snprintf(conf, sizeof(conf), "%s/config", dir);
+	/* credential_process helpers: good, slow, failing, garbage */
+	snprintf(path, sizeof(path), "%s/proc-ok.sh", dir);
+	write_file(path, "printf '%s' '{\"Version\": 1, \"AccessKeyId\": \"AKIDPROC\", "
+			   "\"SecretAccessKey\": \"procsecret\", \"SessionToken\": \"proctoken\", "
+			   "\"Expiration\": \"2099-01-01T00:00:00Z\"}'\n");
+	snprintf(path, sizeof(path), "%s/proc-slow.sh", dir);
+	write_file(path, "sleep 30\n");
+	snprintf(path, sizeof(path), "%s/proc-fail.sh", dir);
+	write_file(path, "echo oops >&2; exit 3\n");
+	snprintf(path, sizeof(path), "%s/proc-bad.sh", dir);
+	write_file(path, "echo '{\"Version\": 1, \"SecretAccessKey\": \"leaky-secret\"'\n");
+	snprintf(procs, sizeof(procs),
+			 "[profile proc]\ncredential_process = sh %s/proc-ok.sh\n"
+			 "[profile procslow]\ncredential_process = sh %s/proc-slow.sh\n"
+			 "[profile procfail]\ncredential_process = sh %s/proc-fail.sh\n"
+			 "[profile procbad]\ncredential_process = sh %s/proc-bad.sh\n",
+			 dir, dir, dir, dir);
 	write_file(cred,
 			   "# comment\n[default]\naws_access_key_id = AKIDDEFAULT\n"
 			   "aws_secret_access_key=secretdefault\n\n"
@@ -146,6 +176,15 @@ profile_checks(void)
 			   "[profile viarole]\nrole_arn = arn:aws:iam::1:role/viaprofile\n"
 			   "source_profile = basekeys\nexternal_id = ext-42\n"
 			   "[prod]\naws_access_key_id = NOTAPROFILESECTION\n");
+	{
+		FILE	   *f = fopen(conf, "a");
+
+		if (f)
+		{
+			fputs(procs, f);
+			fclose(f);
+		}
+	}
 	setenv("AWS_SHARED_CREDENTIALS_FILE", cred, 1);
 	setenv("AWS_CONFIG_FILE", conf, 1);
 
@@ -390,6 +429,31 @@ chain_checks(void)
 	/* a profile's role_arn with source_profile: AssumeRole with its keys */
 	o.profile = "viarole";
 	CHECK_SOURCE(&o, "assumed role");
+	/* credential_process: its document, its exit status, its time limit */
+	o.profile = "proc";
+	CHECK_SOURCE(&o, "process of profile proc");
+	o.profile = "procfail";
+	s = source_of(&o, &err);
+	CHECK_STREQ(s, "error");
+	CHECK(strstr(err.message, "exit status 3") != NULL);
+	free(s);
+	o.profile = "procbad";
+	s = source_of(&o, &err);
+	CHECK_STREQ(s, "error");
+	CHECK(strstr(err.message, "leaky-secret") == NULL);
+	free(s);
+	{
+		time_t		t0 = time(NULL);
+
+		o.profile = "procslow";
+		o.timeout_ms = 1000;
+		s = source_of(&o, &err);
+		CHECK_STREQ(s, "error");
+		CHECK_INTEQ(err.code, S3S_ERR_TIMEOUT);
+		CHECK(time(NULL) - t0 < 10);
+		free(s);
+		o.timeout_ms = 5000;
+	}
 	o.profile = "nosuch";
 	s = source_of(&o, &err);
 	CHECK_STREQ(s, "error");
