@@ -12,8 +12,10 @@
 # use_server_identity and moves endpoints; with the grant the instance
 # role reads the store; a scan outlives the keys it started with and a
 # commit follows keys that died before it; a refused role is a clear error
-# without a credential; a role on top is assumed; restarted with keys in
-# its environment, the server uses them first.  Results are compared with
+# without a credential; a role on top is assumed; a profile's
+# credential_process signs; the background worker leads with the server's
+# identity; restarted with keys in its environment, the server uses them
+# first.  Results are compared with
 # a heap copy of the table.  Ends with "N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -59,7 +61,7 @@ stat_of() { curl -s "$STANDIN/__stats" | python3 -c "import json,sys; print(json
 
 # the server's environment: no AWS identity but the (stand-in) instance
 for v in $(env | sed -n 's/^\(AWS_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
-export AWS_SHARED_CREDENTIALS_FILE=$WORK/no-credentials AWS_CONFIG_FILE=$WORK/no-config
+export AWS_SHARED_CREDENTIALS_FILE=$WORK/no-credentials AWS_CONFIG_FILE=$WORK/aws-config
 pg_start "$WORK/pg" "s3db_fdw.imds_endpoint = '$STANDIN'" "s3db_fdw.sts_endpoint = '$STANDIN'" \
   "shared_preload_libraries = 's3db_fdw'" "s3db_fdw.coordinator_server = 'coordsrv'" \
   "s3db_fdw.heartbeat_ms = 500" >/dev/null \
@@ -183,6 +185,20 @@ PROBLEMS=()
 [ "$(stat_of sts)" -gt "$sts0" ] || PROBLEMS+=("STS AssumeRole was not called")
 check "role_arn is assumed on top of the instance role" "${PROBLEMS[@]+"${PROBLEMS[@]}"}"
 
+# ---- a profile's credential_process, run by the backend --------------------------
+printf '%s\n' "printf '%s' '{\"Version\": 1, \"AccessKeyId\": \"S3RVER\", \"SecretAccessKey\": \"S3RVER\"}'" \
+  >"$WORK/proc.sh"
+printf '[profile proc]\ncredential_process = sh %s\n' "$WORK/proc.sh" >"$WORK/aws-config"
+chmod 0644 "$WORK/proc.sh" "$WORK/aws-config"
+imds0=$(stat_of imds); sts0=$(stat_of sts)
+sql -c "ALTER USER MAPPING FOR s3db_app SERVER s3srv OPTIONS (DROP role_arn, DROP role_session_name, ADD profile 'proc')" >/dev/null
+out=$(app -c "$DIFF")
+PROBLEMS=()
+[ "$out" = 0 ] || PROBLEMS+=("rows differ from the heap copy: $out")
+[ "$(stat_of imds)" = "$imds0" ] && [ "$(stat_of sts)" = "$sts0" ] || PROBLEMS+=("the stand-in was asked")
+check "a profile named by a superuser: its credential_process signs" "${PROBLEMS[@]+"${PROBLEMS[@]}"}"
+sql -c "ALTER USER MAPPING FOR s3db_app SERVER s3srv OPTIONS (DROP profile)" >/dev/null
+
 # ---- the background worker ------------------------------------------------------
 # The coordinator's store is reached with the owner's mapping, which has no
 # keys but the grant: the worker signs with instance credentials, and keeps
@@ -217,7 +233,6 @@ sql -c "ALTER SYSTEM SET s3db_fdw.coordinator_server = ''" -c "SELECT pg_reload_
 standin_config '{"lifetime": 3600, "valid": 0}'
 
 # ---- the environment wins ---------------------------------------------------------
-sql -c "ALTER USER MAPPING FOR s3db_app SERVER s3srv OPTIONS (DROP role_arn, DROP role_session_name)" >/dev/null
 as_pg "$PGBIN/pg_ctl" -D "$WORK/pg/data" -m fast -w stop >/dev/null
 as_pg env AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER "$PGBIN/pg_ctl" -D "$WORK/pg/data" \
   -l "$WORK/pg/server.log" -w start >/dev/null || die "could not restart PostgreSQL"
