@@ -78,8 +78,6 @@ CREATE FOREIGN TABLE people (id text, name text, age bigint) SERVER s3srv OPTION
 GRANT SELECT, INSERT ON people TO s3db_app;
 CREATE TABLE people_heap AS SELECT * FROM people;
 GRANT SELECT, INSERT ON people_heap TO s3db_app;
--- writes consult the TTL plugin's configuration as the writing role
-GRANT SELECT ON s3db_fdw_ttl TO s3db_app;
 SQL
 )
 [ -z "$out" ] || die "setup failed: $out"
