@@ -39,7 +39,11 @@ REGRESS_PREP = s3db-regress-prep
 # a superuser or a member of pg_read_server_files and pg_write_server_files.
 # For a remote server, point them at S3 (test/fixtures/upload.mjs uploads
 # the fixtures).
-S3DB_REGRESS_DIR   ?= /tmp/s3db_fdw_installcheck-$(shell id -u)
+# one directory per user and source tree: trees built side by side do not
+# wipe each other's stores
+ifndef S3DB_REGRESS_DIR
+S3DB_REGRESS_DIR := /tmp/s3db_fdw_installcheck-$(shell id -u)-$(shell printf '%s' '$(CURDIR)' | cksum | cut -d' ' -f1)
+endif
 S3DB_FIXTURE_URL   ?= file://$(S3DB_REGRESS_DIR)/fixtures/store
 S3DB_BROKEN_URL    ?= file://$(S3DB_REGRESS_DIR)/fixtures/broken
 S3DB_CORRUPT_URL   ?= file://$(S3DB_REGRESS_DIR)/fixtures/corrupt
