@@ -4,13 +4,28 @@
  *		Transactional writes: collect during the transaction, apply at commit.
  *
  * INSERT, UPDATE, DELETE and TRUNCATE append to a log of pending writes;
- * nothing reaches the store before commit.  ROLLBACK (explicit, by error,
- * or to a savepoint) simply forgets the log, or the part of it written
- * since the savepoint.  Scans of the same transaction consult the log, so a
- * transaction reads its own writes.  What an UPDATE or DELETE scan read of
- * a record ("seen": its ETag, partition references, the object) is kept
- * beside it.  At pre-commit, commit.c applies the log to the stores, a
- * chunk of records at a time.
+ * nothing reaches the store before commit.  A TRUNCATE is an entry of the
+ * log like any write: the writes of its resource before it are superseded
+ * (they neither show in scans nor reach the store), and they count again
+ * when the truncate itself is rolled back.  Scans of the same transaction
+ * consult the log, so a transaction reads its own writes.  What an UPDATE
+ * or DELETE scan read of a record ("seen": its ETag, partition references,
+ * the object) is kept beside it.  At pre-commit, commit.c applies the log
+ * to the stores, a chunk of records at a time.
+ *
+ * Subtransactions: every entry belongs to the subtransaction that appended
+ * it.  Before an entry is appended, a mark (the log's length) is pushed for
+ * every subtransaction level above the innermost marked one, up to the
+ * current nesting level; so a savepoint taken before the transaction's
+ * first write, or a PL/pgSQL exception block entered before it, is marked
+ * as soon as anything is written under it.  Releasing a subtransaction
+ * drops its mark (its entries now belong to the level below, whose mark is
+ * older); aborting one cuts the log back to its mark and undoes the index
+ * entry by entry, whatever the nesting depth.  The spill file's tail
+ * written by an aborted subtransaction stays unused until the transaction
+ * ends.  "Seen" records are not undone: they describe the store, which a
+ * rollback does not change, and the first read remains what the commit must
+ * check against, as when a transaction reads a record twice.
  *
  * Memory stays bounded by work_mem plus a small index: entries (writes and
  * seen records, with their metadata and bodies) are kept in memory until
@@ -47,16 +62,21 @@ typedef struct RecEnt
 	Oid			userid;
 	int			first;			/* log index of its first write */
 	int			last;			/* log index of its latest write */
-	bool		first_insert;	/* its first write created it */
 	S3dbPendingOp last_op;
 } RecEnt;
 
-/* One write in the log. */
+/*
+ * One entry of the log: a write of a record, or a TRUNCATE of a resource
+ * (rec NULL, hkey "server/user/resource/").  A write's is_insert says
+ * whether its record was created in this transaction (since the latest
+ * truncate of its resource): later writes inherit it from the earlier ones.
+ */
 typedef struct LogSlot
 {
 	S3dbPlace	place;
-	RecEnt	   *rec;			/* its record (rebuilt with the index) */
-	char	   *hkey;			/* the record's hash key */
+	RecEnt	   *rec;			/* its record; NULL for a truncate */
+	char	   *hkey;			/* the record's hash key, or the resource's */
+	int			prev;			/* the record's previous write, or -1 */
 	S3dbPendingOp op;
 	bool		is_insert;
 } LogSlot;
@@ -67,11 +87,11 @@ typedef struct SeenEnt
 	S3dbPlace	place;
 } SeenEnt;
 
+/* The log's length when a subtransaction level first wrote. */
 typedef struct SubLevel
 {
-	SubTransactionId subid;
+	int			level;			/* GetCurrentTransactionNestLevel() */
 	int			loglen;
-	int			ntrunc;
 } SubLevel;
 
 typedef struct XactState
@@ -81,7 +101,7 @@ typedef struct XactState
 	int			caplog;
 	HTAB	   *recs;			/* RecEnt */
 	HTAB	   *seen;			/* SeenEnt */
-	List	   *truncated;		/* "srv/user/resource/" strings */
+	List	   *truncs;			/* log indexes of the truncates, in order */
 	List	   *subs;			/* SubLevel *, innermost first */
 	List	   *names;			/* resource names and versions, one copy each */
 	MemoryContext index_cxt;	/* keys and index entries: packed, never freed */
@@ -234,7 +254,38 @@ load_seen(const SeenEnt *e, MemoryContext cxt)
  * ---------------------------------------------------------------------
  */
 
-/* Enter log slot i into the index of records. */
+/*
+ * The log index of the latest truncate of the resource a key begins with
+ * (plen bytes: "server/user/resource/"), or -1.  Truncates are rare: a list.
+ */
+static int
+truncate_pos(const char *key, size_t plen)
+{
+	for (int k = list_length(xs->truncs) - 1; k >= 0; k--)
+	{
+		const char *t = xs->log[list_nth_int(xs->truncs, k)].hkey;
+
+		if (strlen(t) == plen && strncmp(t, key, plen) == 0)
+			return list_nth_int(xs->truncs, k);
+	}
+	return -1;
+}
+
+/* Was the resource of a record truncated in this transaction? */
+static bool
+rec_truncated(const RecEnt *r)
+{
+	return truncate_pos(r->key, r->id - r->key) >= 0;
+}
+
+/* Is the latest write of a record still in force (not superseded by a truncate)? */
+static bool
+rec_live(const RecEnt *r)
+{
+	return r->last > truncate_pos(r->key, r->id - r->key);
+}
+
+/* Enter write i of the log into the index of records. */
 static void
 index_slot(int i)
 {
@@ -255,21 +306,87 @@ index_slot(int i)
 		r->userid = u;
 		r->id = strchr(slot->hkey + off, '/') + 1;
 		r->first = i;
-		r->first_insert = slot->is_insert;
+		slot->prev = -1;
 	}
+	else
+		slot->prev = r->last;
 	r->last = i;
 	r->last_op = slot->op;
 	slot->rec = r;
 }
 
-/* Index the log again: first and latest write of each record. */
+/*
+ * Forget the entries from index loglen on (a subtransaction rolled back),
+ * newest first, so each record's index entry returns to what it was.
+ */
 static void
-rebuild_index(void)
+cut_log(int loglen)
 {
-	hash_destroy(xs->recs);
-	xs->recs = s3db_strhash_create("s3db_fdw pending", sizeof(RecEnt), TopTransactionContext);
-	for (int i = 0; i < xs->nlog; i++)
-		index_slot(i);
+	for (int i = xs->nlog - 1; i >= loglen; i--)
+	{
+		LogSlot    *slot = &xs->log[i];
+		RecEnt	   *r = slot->rec;
+
+		if (r == NULL)
+		{
+			Assert(llast_int(xs->truncs) == i);
+			xs->truncs = list_delete_last(xs->truncs);
+		}
+		else if (slot->prev < 0)
+			s3db_strhash_remove(xs->recs, r);
+		else
+		{
+			r->last = slot->prev;
+			r->last_op = xs->log[slot->prev].op;
+		}
+	}
+	xs->nlog = Min(xs->nlog, loglen);
+}
+
+/*
+ * Before the log grows: mark every subtransaction level that has not
+ * written yet, up to the current one (the top level needs no mark).
+ */
+static void
+mark_levels(void)
+{
+	int			cur = GetCurrentTransactionNestLevel();
+	int			top = xs->subs ? ((SubLevel *) linitial(xs->subs))->level : 1;
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+
+	for (int l = top + 1; l <= cur; l++)
+	{
+		SubLevel   *m = palloc(sizeof(SubLevel));
+
+		m->level = l;
+		m->loglen = xs->nlog;
+		xs->subs = lcons(m, xs->subs);
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/* Room for one more entry in the log; its index. */
+static int
+grow_log(void)
+{
+	if (xs->nlog == xs->caplog)
+	{
+		xs->caplog = xs->caplog ? xs->caplog * 2 : 64;
+		xs->log = xs->log ?
+			repalloc_huge(xs->log, sizeof(LogSlot) * xs->caplog) :
+			MemoryContextAllocHuge(TopTransactionContext, sizeof(LogSlot) * xs->caplog);
+	}
+	memset(&xs->log[xs->nlog], 0, sizeof(LogSlot));
+	return xs->nlog;
+}
+
+/* The record's index entry if its latest write is in force, else NULL. */
+static RecEnt *
+find_live(const char *key)
+{
+	RecEnt	   *r = lookup(xs->recs, key, HASH_FIND, NULL);
+
+	return (r && rec_live(r)) ? r : NULL;
 }
 
 static RecEnt *
@@ -280,7 +397,7 @@ find_rec(Oid serverid, Oid userid, const char *resource, const char *id)
 	if (state(false) == NULL)
 		return NULL;
 	make_key(key, serverid, userid, resource, id);
-	return lookup(xs->recs, key, HASH_FIND, NULL);
+	return find_live(key);
 }
 
 S3dbPending *
@@ -303,7 +420,7 @@ s3db_pending_state(Oid serverid, Oid userid, const char *resource, const char *i
 	if (op)
 		*op = r->last_op;
 	if (is_insert)
-		*is_insert = r->first_insert;
+		*is_insert = xs->log[r->last].is_insert;
 	return true;
 }
 
@@ -323,29 +440,26 @@ s3db_pending_add(const S3dbPending *p)
 {
 	char		key[KEYLEN];
 	LogSlot    *slot;
-	RecEnt	   *prev;
+	RecEnt	   *known;
+	RecEnt	   *live;
 	S3dbPending q = *p;
+	int			i;
 
 	state(true);
+	mark_levels();
 	make_key(key, p->serverid, p->userid, p->resource, p->id);
-	prev = lookup(xs->recs, key, HASH_FIND, NULL);
+	known = lookup(xs->recs, key, HASH_FIND, NULL);
+	live = (known && rec_live(known)) ? known : NULL;
 	/* a later write of a record created here still creates it */
-	if (prev)
-		q.is_insert = prev->first_insert;
+	if (live)
+		q.is_insert = xs->log[live->last].is_insert;
 
-	if (xs->nlog == xs->caplog)
-	{
-		xs->caplog = xs->caplog ? xs->caplog * 2 : 64;
-		xs->log = xs->log ?
-			repalloc_huge(xs->log, sizeof(LogSlot) * xs->caplog) :
-			MemoryContextAllocHuge(TopTransactionContext, sizeof(LogSlot) * xs->caplog);
-	}
-	slot = &xs->log[xs->nlog];
-	memset(slot, 0, sizeof(*slot));
+	i = grow_log();
+	slot = &xs->log[i];
 	slot->op = q.op;
 	slot->is_insert = q.is_insert;
-	if (prev)
-		slot->hkey = prev->key;
+	if (known)
+		slot->hkey = known->key;
 	else
 	{
 		/* an UPDATE or DELETE scan read it first: share that key string */
@@ -354,7 +468,7 @@ s3db_pending_add(const S3dbPending *p)
 		slot->hkey = se ? se->key : MemoryContextStrdup(xs->index_cxt, key);
 	}
 	keep_entry(&slot->place, &q, NULL);
-	index_slot(xs->nlog);
+	index_slot(i);
 	xs->nlog++;
 }
 
@@ -371,8 +485,8 @@ s3db_pending_new_ids(Oid serverid, Oid userid, const char *resource)
 		RecEnt	   *r = xs->log[i].rec;
 		const char *res;
 
-		if (r->first != i || r->serverid != serverid || r->userid != userid ||
-			!r->first_insert || r->last_op == PENDING_DELETE)
+		if (r == NULL || r->first != i || r->serverid != serverid || r->userid != userid ||
+			!xs->log[r->last].is_insert || r->last_op == PENDING_DELETE || !rec_live(r))
 			continue;
 		/* the resource is the part of the key before the id */
 		res = r->id - rlen - 1;
@@ -386,48 +500,34 @@ bool
 s3db_pending_truncated(Oid serverid, Oid userid, const char *resource)
 {
 	char		key[KEYLEN];
-	ListCell   *lc;
 
 	if (state(false) == NULL)
 		return false;
 	make_key(key, serverid, userid, resource, NULL);
-	foreach(lc, xs->truncated)
-		if (strcmp((char *) lfirst(lc), key) == 0)
-			return true;
-	return false;
+	return truncate_pos(key, strlen(key)) >= 0;
 }
 
-/* Forget the pending writes of one resource (a TRUNCATE supersedes them). */
-static void
-drop_resource_entries(Oid serverid, Oid userid, const char *resource)
-{
-	char		prefix[KEYLEN];
-	size_t		plen;
-	int			n = 0;
-
-	make_key(prefix, serverid, userid, resource, NULL);
-	plen = strlen(prefix);
-	for (int i = 0; i < xs->nlog; i++)
-		if (strncmp(xs->log[i].hkey, prefix, plen) != 0)
-			xs->log[n++] = xs->log[i];
-	xs->nlog = n;
-	rebuild_index();
-}
-
+/*
+ * A TRUNCATE: an entry of the log that supersedes the resource's earlier
+ * writes for as long as it is not rolled back.
+ */
 void
 s3db_pending_truncate(Oid serverid, Oid userid, const char *resource)
 {
 	char		key[KEYLEN];
+	int			i;
 	MemoryContext old;
 
 	state(true);
-	drop_resource_entries(serverid, userid, resource);
-	if (s3db_pending_truncated(serverid, userid, resource))
-		return;
+	mark_levels();
 	make_key(key, serverid, userid, resource, NULL);
+	i = grow_log();
+	xs->log[i].hkey = MemoryContextStrdup(xs->index_cxt, key);
+	xs->log[i].prev = -1;
 	old = MemoryContextSwitchTo(TopTransactionContext);
-	xs->truncated = lappend(xs->truncated, pstrdup(key));
+	xs->truncs = lappend_int(xs->truncs, i);
 	MemoryContextSwitchTo(old);
+	xs->nlog++;
 }
 
 /* ---------------------------------------------------------------------
@@ -480,7 +580,7 @@ s3db_seen_exists(Oid serverid, Oid userid, const char *resource, const char *id)
 int
 s3db_pending_count(void)
 {
-	return xs ? xs->nlog : 0;
+	return xs ? xs->nlog - list_length(xs->truncs) : 0;
 }
 
 /* ---------------------------------------------------------------------
@@ -509,14 +609,17 @@ s3db_finals_next(S3dbFinalScan *fs, S3dbFinal *out, int max, MemoryContext cxt)
 		RecEnt	   *r = xs->log[i].rec;
 		SeenEnt    *se;
 
-		if (r->first != i || r->serverid != fs->serverid || r->userid != fs->userid)
+		if (r == NULL || r->first != i || r->serverid != fs->serverid ||
+			r->userid != fs->userid)
 			continue;
-		/* created and deleted in this transaction: nothing to do */
-		if (r->first_insert && r->last_op == PENDING_DELETE)
+		/* superseded by a truncate (which deletes it), or created and deleted */
+		if (!rec_live(r) ||
+			(xs->log[r->last].is_insert && r->last_op == PENDING_DELETE))
 			continue;
 		out[n].last = load_pending(&xs->log[r->last], cxt);
-		out[n].is_insert = r->first_insert;
-		se = lookup(xs->seen, r->key, HASH_FIND, NULL);
+		out[n].is_insert = xs->log[r->last].is_insert;
+		/* after a truncate the store holds nothing of the resource */
+		se = rec_truncated(r) ? NULL : lookup(xs->seen, r->key, HASH_FIND, NULL);
 		out[n].seen = se ? load_seen(se, cxt) : NULL;
 		n++;
 	}
@@ -540,7 +643,7 @@ pre_commit(void)
 {
 	bool		armed = false;
 
-	if (xs == NULL || (xs->nlog == 0 && xs->truncated == NIL))
+	if (xs == NULL || xs->nlog == 0)
 		return;
 	if (StatementTimeout > 0 && !get_timeout_active(STATEMENT_TIMEOUT))
 	{
@@ -582,13 +685,11 @@ apply_all(void)
 
 	/* the connections involved */
 	for (int i = 0; i < xs->nlog; i++)
-		conns = add_conn(conns, xs->log[i].rec->serverid, xs->log[i].rec->userid);
-	foreach(lc, xs->truncated)
 	{
 		unsigned	s,
 					u;
 
-		sscanf((char *) lfirst(lc), "%u/%u/", &s, &u);
+		sscanf(xs->log[i].hkey, "%u/%u/", &s, &u);
 		conns = add_conn(conns, s, u);
 	}
 
@@ -598,22 +699,29 @@ apply_all(void)
 		Oid			userid = ((Oid *) lfirst(lc))[1];
 		List	   *truncs = NIL;
 		ListCell   *lc2;
+		ListCell   *lc3;
 
-		foreach(lc2, xs->truncated)
+		foreach(lc2, xs->truncs)
 		{
+			const char *key = xs->log[lfirst_int(lc2)].hkey;
 			unsigned	s,
 						u;
 			int			off = 0;
 
-			sscanf((char *) lfirst(lc2), "%u/%u/%n", &s, &u, &off);
+			sscanf(key, "%u/%u/%n", &s, &u, &off);
 			if (s == serverid && u == userid)
 			{
 				/* the key is "server/user/resource/" */
-				char	   *r = pstrdup((char *) lfirst(lc2) + off);
+				char	   *r = pstrdup(key + off);
 
 				if (r[0] && r[strlen(r) - 1] == '/')
 					r[strlen(r) - 1] = '\0';
-				truncs = lappend(truncs, r);
+				/* a resource truncated twice is emptied once */
+				foreach(lc3, truncs)
+					if (strcmp((char *) lfirst(lc3), r) == 0)
+						break;
+				if (lc3 == NULL)
+					truncs = lappend(truncs, r);
 			}
 		}
 		s3db_commit_apply(s3db_get_conn_for_commit(serverid, userid), serverid, userid, truncs);
@@ -630,7 +738,7 @@ xact_callback(XactEvent event, void *arg)
 			pre_commit();
 			break;
 		case XACT_EVENT_PRE_PREPARE:
-			if (xs && (xs->nlog > 0 || xs->truncated != NIL))
+			if (xs && xs->nlog > 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						 errmsg("cannot PREPARE a transaction that has written to s3db_fdw foreign tables")));
@@ -647,45 +755,29 @@ xact_callback(XactEvent event, void *arg)
 	}
 }
 
+/*
+ * The callbacks run while the ending subtransaction is still the current
+ * one, so its nesting level tells which marks are its own.
+ */
 static void
 subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 				 SubTransactionId parentSubid, void *arg)
 {
-	if (xs == NULL)
+	int			level;
+	int			loglen = -1;
+
+	if (xs == NULL || (event != SUBXACT_EVENT_COMMIT_SUB && event != SUBXACT_EVENT_ABORT_SUB))
 		return;
-	switch (event)
+	level = GetCurrentTransactionNestLevel();
+	while (xs->subs && ((SubLevel *) linitial(xs->subs))->level >= level)
 	{
-		case SUBXACT_EVENT_START_SUB:
-			{
-				MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
-				SubLevel   *l = palloc(sizeof(SubLevel));
-
-				l->subid = mySubid;
-				l->loglen = xs->nlog;
-				l->ntrunc = list_length(xs->truncated);
-				xs->subs = lcons(l, xs->subs);
-				MemoryContextSwitchTo(old);
-				break;
-			}
-		case SUBXACT_EVENT_COMMIT_SUB:
-			if (xs->subs && ((SubLevel *) linitial(xs->subs))->subid == mySubid)
-				xs->subs = list_delete_first(xs->subs);
-			break;
-		case SUBXACT_EVENT_ABORT_SUB:
-			if (xs->subs && ((SubLevel *) linitial(xs->subs))->subid == mySubid)
-			{
-				SubLevel   *l = (SubLevel *) linitial(xs->subs);
-
-				/* what the rolled-back part wrote is forgotten (a file's tail stays unused) */
-				xs->nlog = Min(xs->nlog, l->loglen);
-				xs->truncated = list_truncate(xs->truncated, l->ntrunc);
-				xs->subs = list_delete_first(xs->subs);
-				rebuild_index();
-			}
-			break;
-		default:
-			break;
+		loglen = ((SubLevel *) linitial(xs->subs))->loglen;
+		pfree(linitial(xs->subs));
+		xs->subs = list_delete_first(xs->subs);
 	}
+	/* released: its entries now belong to the parent; aborted: forgotten */
+	if (event == SUBXACT_EVENT_ABORT_SUB && loglen >= 0)
+		cut_log(loglen);
 }
 
 void
@@ -705,7 +797,7 @@ s3db_record_as_known(const s3f_resource *res, Oid serverid, Oid userid, const ch
 					 const char *passphrase, s3f_record *out, s3s_error *err)
 {
 	S3dbPending *p = s3db_pending_lookup(serverid, userid, res->name, id, CurrentMemoryContext);
-	S3dbSeen   *seen = s3db_seen_get(serverid, userid, res->name, id, CurrentMemoryContext);
+	S3dbSeen   *seen = NULL;
 	s3s_meta	m;
 	const char *body = NULL;
 	size_t		body_len = 0;
@@ -715,6 +807,9 @@ s3db_record_as_known(const s3f_resource *res, Oid serverid, Oid userid, const ch
 	memset(out, 0, sizeof(*out));
 	if (p && p->op == PENDING_DELETE)
 		return S3S_ERR_NOT_FOUND;
+	/* after a truncate, what a scan read of the store is gone */
+	if (!s3db_pending_truncated(serverid, userid, res->name))
+		seen = s3db_seen_get(serverid, userid, res->name, id, CurrentMemoryContext);
 	if (p)
 	{
 		m.n = m.cap = p->nmeta;
