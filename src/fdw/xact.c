@@ -333,7 +333,10 @@ cut_log(int loglen)
 			xs->truncs = list_delete_last(xs->truncs);
 		}
 		else if (slot->prev < 0)
-			s3db_strhash_remove(xs->recs, r);
+		{
+			/* the key string stays: log slots and seen records share it */
+			hash_search(xs->recs, &slot->hkey, HASH_REMOVE, NULL);
+		}
 		else
 		{
 			r->last = slot->prev;

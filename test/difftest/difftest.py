@@ -1,0 +1,423 @@
+#!/usr/bin/python3
+"""Differential test of s3db_fdw's transactions against PostgreSQL's own.
+
+Random transactions (nested savepoints, ROLLBACK TO and RELEASE, PL/pgSQL
+blocks that raise and catch, statements that fail inside a savepoint,
+TRUNCATE, inserts, updates by id and by predicate, deletes of present and
+absent ids, COMMIT and ROLLBACK) run statement by statement on a foreign
+table and, in a second session, on a heap table with the same columns.
+After every statement the two sessions must agree on the outcome (row
+count, or the SQLSTATE of the error) and on the contents of their table as
+their own transaction sees it; after the transaction, on what it
+committed.  With --sessions N, N pairs of sessions run at once, each on its
+own range of ids (where the outcome does not depend on the interleaving),
+and TRUNCATE becomes a delete of the session's range.
+
+Everything is generated from --seed: transaction K of session S is the
+same on every run.  On a divergence the transaction is replayed from the
+same starting contents while statements are dropped as long as the
+divergence remains, and the smallest transaction is printed with the seed;
+the exit status is then 1.
+
+The superuser (the libpq environment: PGHOST, PGPORT, PGUSER) only sets
+up: a scratch database, the server, the tables, and an application role
+that holds nothing but table privileges, USAGE on the server and its own
+user mapping.  Every transaction runs as that role.
+
+    test/difftest/difftest.py --url file:///some/dir --seed 1 --count 2000
+"""
+import argparse
+import os
+import random
+import sys
+import threading
+import time
+
+import psycopg2
+import psycopg2.extensions
+
+ROLE = "s3db_difftest"
+FT = "ft"
+HT = "ht"
+POOL = 12  # ids per session that statements pick from
+
+
+# ---------------------------------------------------------------------------
+# Generating transactions
+# ---------------------------------------------------------------------------
+
+class Gen:
+    """Statements of one transaction; {t} stands for the table."""
+
+    def __init__(self, rng, prefix, txn, shared):
+        self.r = rng
+        self.p = prefix
+        self.txn = txn
+        self.shared = shared  # other sessions run at once: no TRUNCATE
+        self.fresh = 0
+        self.nsp = 0
+
+    def pool_id(self):
+        return "%sk%02d" % (self.p, self.r.randrange(POOL))
+
+    def fresh_id(self):
+        self.fresh += 1
+        return "%sn%d_%d" % (self.p, self.txn, self.fresh)
+
+    def scope(self):
+        return "id LIKE '%s%%'" % self.p
+
+    def word(self):
+        return self.r.choice(["'a'", "'b'", "'c'", "NULL"])
+
+    def dml(self):
+        r = self.r
+        k = r.random()
+        if k < 0.22:
+            i = self.pool_id()
+            return ("INSERT INTO {t} (id, v, w) SELECT '%s', %d, %s WHERE NOT EXISTS "
+                    "(SELECT 1 FROM {t} WHERE id = '%s')" % (i, r.randrange(100), self.word(), i))
+        if k < 0.32:
+            rows = ", ".join("('%s', %d, %s)" % (self.fresh_id(), r.randrange(100), self.word())
+                             for _ in range(r.randint(1, 3)))
+            return "INSERT INTO {t} (id, v, w) VALUES " + rows
+        if k < 0.38:
+            a = r.randrange(POOL)
+            b = min(POOL - 1, a + r.randint(0, 4))
+            return ("INSERT INTO {t} (id, v, w) SELECT '%sk' || lpad(g::text, 2, '0'), g * 7, 'm' "
+                    "FROM generate_series(%d, %d) g WHERE NOT EXISTS (SELECT 1 FROM {t} x "
+                    "WHERE x.id = '%sk' || lpad(g::text, 2, '0'))" % (self.p, a, b, self.p))
+        if k < 0.52:
+            return "UPDATE {t} SET v = v + %d, w = %s WHERE id = '%s'" % (
+                r.randint(1, 9), self.word(), self.pool_id())
+        if k < 0.62:
+            return "UPDATE {t} SET v = v * 2 + 1 WHERE %s AND v %% 3 = %d" % (
+                self.scope(), r.randrange(3))
+        if k < 0.66:
+            return "UPDATE {t} SET w = coalesce(w, '') || 'x' WHERE %s AND w IS DISTINCT FROM %s" % (
+                self.scope(), self.word())
+        if k < 0.80:
+            return "DELETE FROM {t} WHERE id = '%s'" % self.pool_id()
+        if k < 0.84:
+            return "DELETE FROM {t} WHERE id = '%sabsent%d'" % (self.p, r.randrange(3))
+        if k < 0.90:
+            return "DELETE FROM {t} WHERE %s AND v > %d" % (self.scope(), r.randrange(40, 200))
+        if k < 0.93:
+            return self.failing()
+        if self.shared:
+            return "DELETE FROM {t} WHERE %s" % self.scope()
+        return "TRUNCATE {t}"
+
+    def failing(self):
+        """An UPDATE that may write some rows before it fails on another."""
+        return "UPDATE {t} SET v = 100 / (v - %d) WHERE %s" % (self.r.randrange(100), self.scope())
+
+    def block(self, depth):
+        """A PL/pgSQL block: statements, maybe inner blocks, maybe a RAISE."""
+        r = self.r
+        parts = []
+        for _ in range(r.randint(1, 3)):
+            if depth < 3 and r.random() < 0.3:
+                parts.append(self.block(depth + 1))
+            else:
+                parts.append(self.dml() + ";")
+        raise_it = r.random() < 0.5
+        if raise_it:
+            parts.insert(r.randint(0, len(parts)), r.choice(
+                ["RAISE EXCEPTION 'boom';", "PERFORM 1 / 0;"]))
+        if depth == 0 and not raise_it and r.random() < 0.5:
+            return "BEGIN " + " ".join(parts) + " END;"
+        handler = r.choice(["WHEN raise_exception THEN NULL;",
+                            "WHEN division_by_zero THEN NULL;",
+                            "WHEN OTHERS THEN NULL;"])
+        if depth > 0 and r.random() < 0.25:
+            return "BEGIN " + " ".join(parts) + " END;"  # the error goes to the outer block
+        return "BEGIN " + " ".join(parts) + " EXCEPTION " + handler + " END;"
+
+    def transaction(self, length):
+        r = self.r
+        out = []
+        stack = []
+        for _ in range(length):
+            k = r.random()
+            if k < 0.14:
+                self.nsp += 1
+                name = "s%d" % self.nsp
+                stack.append(name)
+                out.append("SAVEPOINT " + name)
+            elif k < 0.24 and stack:
+                i = r.randrange(len(stack))
+                out.append("ROLLBACK TO SAVEPOINT " + stack[i])
+                del stack[i + 1:]
+            elif k < 0.30 and stack:
+                i = r.randrange(len(stack))
+                out.append("RELEASE SAVEPOINT " + stack[i])
+                del stack[i:]
+            elif k < 0.34 and stack:
+                # a failing statement, then back to the innermost savepoint
+                out.append(r.choice(["SELECT 1 / 0", self.failing()]))
+                out.append("ROLLBACK TO SAVEPOINT " + stack[-1])
+            elif k < 0.46:
+                out.append("DO $do$ " + self.block(0) + " $do$")
+            else:
+                out.append(self.dml())
+        out.append("COMMIT" if r.random() < 0.7 else "ROLLBACK")
+        return out
+
+
+def generate(seed, session, txn, shared, prefix):
+    rng = random.Random("%s/%d/%d" % (seed, session, txn))
+    g = Gen(rng, prefix, txn, shared)
+    return g.transaction(rng.randint(2, 14))
+
+
+# ---------------------------------------------------------------------------
+# Running transactions on both tables
+# ---------------------------------------------------------------------------
+
+def execute(conn, sql):
+    """('ok', rowcount) or ('error', sqlstate)."""
+    cur = conn.cursor()
+    try:
+        cur.execute(sql)
+        return ("ok", cur.rowcount)
+    except psycopg2.Error as e:
+        return ("error", e.pgcode or str(e).strip())
+    finally:
+        cur.close()
+
+
+def contents(conn, table, prefix):
+    cur = conn.cursor()
+    try:
+        cur.execute("SELECT id, v, w FROM %s WHERE id LIKE '%s%%' ORDER BY id" % (table, prefix))
+        return ("ok", cur.fetchall())
+    except psycopg2.Error as e:
+        return ("error", e.pgcode)
+    finally:
+        cur.close()
+
+
+def error_text(conn, sql):
+    cur = conn.cursor()
+    try:
+        cur.execute(sql)
+        return ""
+    except psycopg2.Error as e:
+        return str(e).strip().splitlines()[0]
+    finally:
+        cur.close()
+
+
+class Pair:
+    """A session on the foreign table and one on its heap twin."""
+
+    def __init__(self, connect, prefix):
+        self.f = connect()
+        self.h = connect()
+        self.prefix = prefix
+
+    def run(self, stmts):
+        """None when both agree throughout, else a description of the first difference."""
+        for n, s in enumerate(["BEGIN"] + stmts):
+            rf = execute(self.f, s.replace("{t}", FT))
+            rh = execute(self.h, s.replace("{t}", HT))
+            if rf != rh:
+                self.abort()
+                return "statement %d %r: foreign table %s, heap %s" % (n, s, rf, rh)
+            cf = contents(self.f, FT, self.prefix)
+            ch = contents(self.h, HT, self.prefix)
+            if cf != ch:
+                self.abort()
+                return "after statement %d %r: foreign table sees %s, heap %s" % (n, s, cf, ch)
+        self.abort()
+        cf = contents(self.f, FT, self.prefix)
+        ch = contents(self.h, HT, self.prefix)
+        if cf != ch:
+            return "after the transaction: foreign table holds %s, heap %s" % (cf, ch)
+        return None
+
+    def abort(self):
+        # whatever the transaction left open (nothing after COMMIT/ROLLBACK)
+        for c in (self.f, self.h):
+            if c.get_transaction_status() != psycopg2.extensions.TRANSACTION_STATUS_IDLE:
+                execute(c, "ROLLBACK")
+
+    def committed(self):
+        return contents(self.h, HT, self.prefix)[1]
+
+    def reset(self, rows):
+        """Make both tables hold exactly rows in this session's range."""
+        for c, t in ((self.f, FT), (self.h, HT)):
+            execute(c, "BEGIN")
+            execute(c, "DELETE FROM %s WHERE id LIKE '%s%%'" % (t, self.prefix))
+            for (i, v, w) in rows:
+                cur = c.cursor()
+                cur.execute("INSERT INTO " + t + " (id, v, w) VALUES (%s, %s, %s)", (i, v, w))
+                cur.close()
+            r = execute(c, "COMMIT")
+            if r[0] != "ok":
+                raise RuntimeError("could not reset %s: %s" % (t, r))
+
+    def close(self):
+        self.f.close()
+        self.h.close()
+
+
+def shrink(pair, rows, stmts, budget):
+    """Drop statements (the final COMMIT/ROLLBACK stays) while the divergence remains."""
+    def diverges(cand):
+        pair.reset(rows)
+        return pair.run(cand) is not None
+
+    body, end = stmts[:-1], stmts[-1:]
+    chunk = max(1, len(body) // 2)
+    while chunk >= 1 and budget > 0:
+        i = 0
+        changed = False
+        while i < len(body) and budget > 0:
+            cand = body[:i] + body[i + chunk:]
+            budget -= 1
+            if diverges(cand + end):
+                body = cand
+                changed = True
+            else:
+                i += chunk
+        if not changed:
+            chunk //= 2
+    # does it diverge with ROLLBACK as well? keep whichever end shows it
+    pair.reset(rows)
+    why = pair.run(body + end)
+    return body + end, why
+
+
+# ---------------------------------------------------------------------------
+# Setup, sessions, report
+# ---------------------------------------------------------------------------
+
+def admin_exec(conn, sql, args=None):
+    cur = conn.cursor()
+    cur.execute(sql, args)
+    cur.close()
+
+
+def setup(args, db):
+    a = psycopg2.connect(dbname=args.admin_db)
+    a.autocommit = True
+    admin_exec(a, "DROP DATABASE IF EXISTS " + db)
+    admin_exec(a, "CREATE DATABASE " + db)
+    admin_exec(a, "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = '%s') "
+                  "THEN CREATE ROLE %s LOGIN; END IF; END $$" % (ROLE, ROLE))
+    a.close()
+    s = psycopg2.connect(dbname=db)
+    s.autocommit = True
+    resource = "dt%d" % (int(time.time() * 1000) % 100000000)
+    for sql in [
+        "CREATE EXTENSION s3db_fdw",
+        "CREATE SERVER dt FOREIGN DATA WRAPPER s3db_fdw",
+        "CREATE USER MAPPING FOR CURRENT_USER SERVER dt OPTIONS (connection_string %(url)s)",
+        "CREATE USER MAPPING FOR " + ROLE + " SERVER dt OPTIONS (connection_string %(url)s)",
+        "GRANT USAGE ON FOREIGN SERVER dt TO " + ROLE,
+        "CREATE FOREIGN TABLE ft (id text, v int, w text) SERVER dt OPTIONS (resource '%s')" % resource,
+        "SELECT s3db_create_resource('ft')",
+        "CREATE TABLE ht (id text PRIMARY KEY, v int, w text)",
+        "GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ft, ht TO " + ROLE,
+    ] + args.setup_sql:
+        admin_exec(s, sql, {"url": args.url})
+    s.close()
+    return resource
+
+
+def teardown(args, db):
+    a = psycopg2.connect(dbname=args.admin_db)
+    a.autocommit = True
+    admin_exec(a, "DROP DATABASE IF EXISTS " + db)
+    admin_exec(a, "DROP ROLE IF EXISTS " + ROLE)
+    a.close()
+
+
+def session_main(args, db, sidx, nsessions, result):
+    prefix = chr(ord("a") + sidx)
+
+    def connect():
+        c = psycopg2.connect(dbname=db, user=ROLE)
+        c.autocommit = True  # transactions are the generated BEGIN ... COMMIT
+        return c
+
+    pair = Pair(connect, prefix)
+    try:
+        for k in range(sidx, args.count, nsessions):
+            stmts = generate(args.seed, sidx, k, nsessions > 1, prefix)
+            before = pair.committed()
+            why = pair.run(stmts)
+            if why is not None:
+                result.append((k, sidx, prefix, before, stmts, why))
+                return
+            if result:
+                return  # another session found one
+            if args.verbose and k % 100 == 0:
+                print("difftest: transaction %d" % k, flush=True)
+    finally:
+        pair.close()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--url", required=True, help="connection_string of the store")
+    ap.add_argument("--seed", default="1")
+    ap.add_argument("--count", type=int, default=1000, help="transactions in all")
+    ap.add_argument("--sessions", type=int, default=1, help="pairs of sessions at once")
+    ap.add_argument("--db", default="s3db_difftest")
+    ap.add_argument("--admin-db", default="postgres")
+    ap.add_argument("--setup-sql", action="append", default=[],
+                    help="one more statement the superuser runs after setting up")
+    ap.add_argument("--keep", action="store_true", help="keep the database")
+    ap.add_argument("--verbose", action="store_true")
+    args = ap.parse_args()
+    sessions = max(1, min(args.sessions, 20))
+
+    setup(args, args.db)
+    t0 = time.time()
+    result = []
+    threads = [threading.Thread(target=session_main, args=(args, args.db, i, sessions, result))
+               for i in range(sessions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    status = 0
+    if result:
+        k, sidx, prefix, before, stmts, why = result[0]
+        print("difftest: DIVERGENCE at seed %s, transaction %d (session %d of %d)"
+              % (args.seed, k, sidx, sessions))
+        print("  first difference: " + why)
+
+        def connect():
+            c = psycopg2.connect(dbname=args.db, user=ROLE)
+            c.autocommit = True
+            return c
+
+        pair = Pair(connect, prefix)
+        small, swhy = shrink(pair, before, stmts, 400)
+        pair.close()
+        print("  starting from the committed rows %s" % (before,))
+        if swhy is None:
+            print("  (does not diverge when replayed alone; the whole transaction:)")
+            small = stmts
+        else:
+            print("  smallest transaction that still diverges: " + swhy)
+        for s in ["BEGIN"] + small:
+            print("    " + s.replace("{t}", FT) + ";")
+        print("  reproduce: %s --url URL --seed %s --count %d --sessions %d"
+              % (sys.argv[0], args.seed, args.count, sessions))
+        status = 1
+    else:
+        print("difftest: %d transactions in %d session(s), seed %s: no divergence (%.0f s)"
+              % (args.count, sessions, args.seed, time.time() - t0))
+    if not args.keep:
+        teardown(args, args.db)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
