@@ -39,7 +39,6 @@ import psycopg2.extensions
 ROLE = "s3db_difftest"
 FT = "ft"
 HT = "ht"
-POOL = 12  # ids per session that statements pick from
 
 
 # ---------------------------------------------------------------------------
@@ -49,8 +48,10 @@ POOL = 12  # ids per session that statements pick from
 class Gen:
     """Statements of one transaction; {t} stands for the table."""
 
-    def __init__(self, rng, prefix, txn, shared):
+    def __init__(self, rng, prefix, txn, shared, pool, bulk):
         self.r = rng
+        self.pool = pool  # ids that statements pick from
+        self.bulk = bulk  # most records one bulk insert writes (0: none)
         self.p = prefix
         self.txn = txn
         self.shared = shared  # other sessions run at once: no TRUNCATE
@@ -58,7 +59,7 @@ class Gen:
         self.nsp = 0
 
     def pool_id(self):
-        return "%sk%02d" % (self.p, self.r.randrange(POOL))
+        return "%sk%02d" % (self.p, self.r.randrange(self.pool))
 
     def fresh_id(self):
         self.fresh += 1
@@ -82,8 +83,8 @@ class Gen:
                              for _ in range(r.randint(1, 3)))
             return "INSERT INTO {t} (id, v, w) VALUES " + rows
         if k < 0.38:
-            a = r.randrange(POOL)
-            b = min(POOL - 1, a + r.randint(0, 4))
+            a = r.randrange(self.pool)
+            b = min(self.pool - 1, a + r.randint(0, 4))
             return ("INSERT INTO {t} (id, v, w) SELECT '%sk' || lpad(g::text, 2, '0'), g * 7, 'm' "
                     "FROM generate_series(%d, %d) g WHERE NOT EXISTS (SELECT 1 FROM {t} x "
                     "WHERE x.id = '%sk' || lpad(g::text, 2, '0'))" % (self.p, a, b, self.p))
@@ -100,8 +101,17 @@ class Gen:
             return "DELETE FROM {t} WHERE id = '%s'" % self.pool_id()
         if k < 0.84:
             return "DELETE FROM {t} WHERE id = '%sabsent%d'" % (self.p, r.randrange(3))
-        if k < 0.90:
+        if k < 0.87:
             return "DELETE FROM {t} WHERE %s AND v > %d" % (self.scope(), r.randrange(40, 200))
+        if k < 0.88 and self.bulk > 0:
+            # many records at once: beyond a small work_mem they go to the spill file
+            return ("INSERT INTO {t} (id, v, w) SELECT '%sb%d_' || g, (g * 37) %% 100, "
+                    "repeat('z', %d) FROM generate_series(1, %d) g"
+                    % (self.p, self.txn * 100 + self.r.randrange(100), self.r.randrange(100, 400),
+                       self.r.randint(1, self.bulk)))
+        if k < 0.90:
+            # the bulk records, and fresh ones, do not pile up
+            return "DELETE FROM {t} WHERE id LIKE '%s%s%%'" % (self.p, r.choice("bn"))
         if k < 0.93:
             return self.failing()
         if self.shared:
@@ -165,9 +175,9 @@ class Gen:
         return out
 
 
-def generate(seed, session, txn, shared, prefix):
-    rng = random.Random("%s/%d/%d" % (seed, session, txn))
-    g = Gen(rng, prefix, txn, shared)
+def generate(args, session, txn, shared, prefix):
+    rng = random.Random("%s/%d/%d" % (args.seed, session, txn))
+    g = Gen(rng, prefix, txn, shared, args.pool, args.bulk)
     return g.transaction(rng.randint(2, 14))
 
 
@@ -190,8 +200,9 @@ def execute(conn, sql):
 def contents(conn, table, prefix):
     cur = conn.cursor()
     try:
-        cur.execute("SELECT id, v, w FROM %s WHERE id LIKE '%s%%' ORDER BY id" % (table, prefix))
-        return ("ok", cur.fetchall())
+        # sorted here: a sort in the server could spill and blur the count of spill files
+        cur.execute("SELECT id, v, w FROM %s WHERE id LIKE '%s%%'" % (table, prefix))
+        return ("ok", sorted(cur.fetchall()))
     except psycopg2.Error as e:
         return ("error", e.pgcode)
     finally:
@@ -213,8 +224,8 @@ class Pair:
     """A session on the foreign table and one on its heap twin."""
 
     def __init__(self, connect, prefix):
-        self.f = connect()
-        self.h = connect()
+        self.f = connect(True)
+        self.h = connect(False)
         self.prefix = prefix
 
     def run(self, stmts):
@@ -314,7 +325,8 @@ def setup(args, db):
     resource = "dt%d" % (int(time.time() * 1000) % 100000000)
     for sql in [
         "CREATE EXTENSION s3db_fdw",
-        "CREATE SERVER dt FOREIGN DATA WRAPPER s3db_fdw",
+        "CREATE SERVER dt FOREIGN DATA WRAPPER s3db_fdw" +
+        (" OPTIONS (%s)" % args.server_options if args.server_options else ""),
         "CREATE USER MAPPING FOR CURRENT_USER SERVER dt OPTIONS (connection_string %(url)s)",
         "CREATE USER MAPPING FOR " + ROLE + " SERVER dt OPTIONS (connection_string %(url)s)",
         "GRANT USAGE ON FOREIGN SERVER dt TO " + ROLE,
@@ -328,6 +340,22 @@ def setup(args, db):
     return resource
 
 
+def temp_files(db):
+    """Temporary files created in the database so far (the statistics lag a little)."""
+    s = psycopg2.connect(dbname=db)
+    cur = s.cursor()
+    cur.execute("SELECT pg_catalog.pg_stat_force_next_flush()")
+    cur.execute("SELECT temp_files FROM pg_catalog.pg_stat_database WHERE datname = %s", (db,))
+    n = cur.fetchone()[0] or 0
+    s.close()
+    return n
+
+
+def session_options(args, foreign):
+    """A small work_mem for the foreign table's session, so its large transactions spill."""
+    return "-c work_mem=%s" % args.work_mem if args.work_mem and foreign else ""
+
+
 def teardown(args, db):
     a = psycopg2.connect(dbname=args.admin_db)
     a.autocommit = True
@@ -339,21 +367,23 @@ def teardown(args, db):
 def session_main(args, db, sidx, nsessions, result):
     prefix = chr(ord("a") + sidx)
 
-    def connect():
-        c = psycopg2.connect(dbname=db, user=ROLE)
+    def connect(foreign):
+        c = psycopg2.connect(dbname=db, user=ROLE, options=session_options(args, foreign))
         c.autocommit = True  # transactions are the generated BEGIN ... COMMIT
         return c
 
     pair = Pair(connect, prefix)
     try:
         for k in range(sidx, args.count, nsessions):
-            stmts = generate(args.seed, sidx, k, nsessions > 1, prefix)
+            stmts = generate(args, sidx, k, nsessions > 1, prefix)
             before = pair.committed()
             why = pair.run(stmts)
             if why is not None:
                 result.append((k, sidx, prefix, before, stmts, why))
-                return
-            if result:
+                if not args.keep_going:
+                    return
+                pair.reset(pair.committed())  # go on from the heap's contents
+            if result and not args.keep_going:
                 return  # another session found one
             if args.verbose and k % 100 == 0:
                 print("difftest: transaction %d" % k, flush=True)
@@ -367,16 +397,26 @@ def main():
     ap.add_argument("--seed", default="1")
     ap.add_argument("--count", type=int, default=1000, help="transactions in all")
     ap.add_argument("--sessions", type=int, default=1, help="pairs of sessions at once")
+    ap.add_argument("--work-mem", default="64kB",
+                    help="work_mem of the sessions: small, so large transactions spill to disk")
+    ap.add_argument("--pool", type=int, default=12, help="ids per session statements pick from")
+    ap.add_argument("--bulk", type=int, default=160,
+                    help="most records of one bulk insert (0: no bulk inserts)")
+    ap.add_argument("--server-options", default="",
+                    help="options of the foreign server, e.g. \"cache_size '8'\"")
     ap.add_argument("--db", default="s3db_difftest")
     ap.add_argument("--admin-db", default="postgres")
     ap.add_argument("--setup-sql", action="append", default=[],
                     help="one more statement the superuser runs after setting up")
     ap.add_argument("--keep", action="store_true", help="keep the database")
+    ap.add_argument("--keep-going", action="store_true",
+                    help="count every diverging transaction instead of stopping at the first")
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args()
     sessions = max(1, min(args.sessions, 20))
 
     setup(args, args.db)
+    temp0 = temp_files(args.db)
     t0 = time.time()
     result = []
     threads = [threading.Thread(target=session_main, args=(args, args.db, i, sessions, result))
@@ -387,13 +427,17 @@ def main():
         t.join()
     status = 0
     if result:
-        k, sidx, prefix, before, stmts, why = result[0]
+        if args.keep_going:
+            print("difftest: %d of %d transactions diverged at seed %s (first: %s)"
+                  % (len(result), args.count, args.seed,
+                     ", ".join(str(x[0]) for x in sorted(result)[:10])))
+        k, sidx, prefix, before, stmts, why = min(result)
         print("difftest: DIVERGENCE at seed %s, transaction %d (session %d of %d)"
               % (args.seed, k, sidx, sessions))
         print("  first difference: " + why)
 
-        def connect():
-            c = psycopg2.connect(dbname=args.db, user=ROLE)
+        def connect(foreign):
+            c = psycopg2.connect(dbname=args.db, user=ROLE, options=session_options(args, foreign))
             c.autocommit = True
             return c
 
@@ -408,12 +452,14 @@ def main():
             print("  smallest transaction that still diverges: " + swhy)
         for s in ["BEGIN"] + small:
             print("    " + s.replace("{t}", FT) + ";")
-        print("  reproduce: %s --url URL --seed %s --count %d --sessions %d"
-              % (sys.argv[0], args.seed, args.count, sessions))
+        print("  reproduce: %s --url URL --seed %s --count %d --sessions %d --pool %d --bulk %d"
+              % (sys.argv[0], args.seed, args.count, sessions, args.pool, args.bulk))
         status = 1
     else:
-        print("difftest: %d transactions in %d session(s), seed %s: no divergence (%.0f s)"
-              % (args.count, sessions, args.seed, time.time() - t0))
+        print("difftest: %d transactions in %d session(s), seed %s: no divergence "
+              "(%.0f s; %d temporary files: writes spilled beyond work_mem)"
+              % (args.count, sessions, args.seed, time.time() - t0,
+                 temp_files(args.db) - temp0))
     if not args.keep:
         teardown(args, args.db)
     return status
