@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(
   postgresql-15 postgresql-server-dev-15 postgresql-client-15
   libcurl4-openssl-dev libssl-dev libjson-c-dev libxml2-dev zlib1g-dev
-  libipc-run-perl python3-botocore
+  libipc-run-perl python3-botocore python3-psycopg2
   make gcc pkg-config valgrind openssl
   debhelper postgresql-server-dev-all dpkg-dev
 )
