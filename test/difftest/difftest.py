@@ -21,8 +21,11 @@ the exit status is then 1.
 
 The superuser (the libpq environment: PGHOST, PGPORT, PGUSER) only sets
 up: a scratch database, the server, the tables, and an application role
-that holds nothing but table privileges, USAGE on the server and its own
-user mapping.  Every transaction runs as that role.
+that holds what a DBA grants an application: table privileges, USAGE on
+the server and its own user mapping (and, as the regression suites grant
+it, pg_read_server_files and pg_write_server_files for a file:// store and
+SELECT on the TTL and audit configuration).  Every transaction runs as
+that role.
 
     test/difftest/difftest.py --url file:///some/dir --seed 1 --count 2000
 """
@@ -334,9 +337,12 @@ def setup(args, db):
         "SELECT s3db_create_resource('ft')",
         "CREATE TABLE ht (id text PRIMARY KEY, v int, w text)",
         "GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ft, ht TO " + ROLE,
-        # TEMPORARY: the plugin hooks still read their configuration with the caller's rights
-        "GRANT SELECT ON s3db_fdw_ttl, s3db_fdw_audit, s3db_fdw_replication_targets TO " + ROLE,
-    ] + args.setup_sql:
+        # the TTL and audit hooks read their configuration with the writer's rights
+        "GRANT SELECT ON s3db_fdw_ttl, s3db_fdw_audit TO " + ROLE,
+    ] + ([
+        # a file:// store is a server file: the role must be allowed to use them
+        "GRANT pg_read_server_files, pg_write_server_files TO " + ROLE,
+    ] if args.url.startswith("file:") else []) + args.setup_sql:
         admin_exec(s, sql, {"url": args.url})
     s.close()
     return resource
