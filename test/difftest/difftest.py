@@ -48,6 +48,35 @@ HT = "ht"
 # Generating transactions
 # ---------------------------------------------------------------------------
 
+class Block:
+    """A PL/pgSQL block: statements (text) and inner blocks, maybe a handler."""
+
+    def __init__(self, parts, handler):
+        self.parts = parts
+        self.handler = handler
+
+    def text(self):
+        body = " ".join(p if isinstance(p, str) else p.text() for p in self.parts)
+        if self.handler:
+            return "BEGIN " + body + " EXCEPTION " + self.handler + " END;"
+        return "BEGIN " + body + " END;"
+
+    def smaller(self):
+        """The blocks with one part fewer, here or in an inner block."""
+        for j, p in enumerate(self.parts):
+            if len(self.parts) > 1:
+                yield Block(self.parts[:j] + self.parts[j + 1:], self.handler)
+            if isinstance(p, Block):
+                for q in p.smaller():
+                    yield Block(self.parts[:j] + [q] + self.parts[j + 1:], self.handler)
+
+
+def sql(stmt, table):
+    """A statement's text for a table; a Block is a DO statement."""
+    text = stmt if isinstance(stmt, str) else "DO $do$ " + stmt.text() + " $do$"
+    return text.replace("{t}", table)
+
+
 class Gen:
     """Statements of one transaction; {t} stands for the table."""
 
@@ -139,13 +168,13 @@ class Gen:
             parts.insert(r.randint(0, len(parts)), r.choice(
                 ["RAISE EXCEPTION 'boom';", "PERFORM 1 / 0;"]))
         if depth == 0 and not raise_it and r.random() < 0.5:
-            return "BEGIN " + " ".join(parts) + " END;"
+            return Block(parts, None)
         handler = r.choice(["WHEN raise_exception THEN NULL;",
                             "WHEN division_by_zero THEN NULL;",
                             "WHEN OTHERS THEN NULL;"])
         if depth > 0 and r.random() < 0.25:
-            return "BEGIN " + " ".join(parts) + " END;"  # the error goes to the outer block
-        return "BEGIN " + " ".join(parts) + " EXCEPTION " + handler + " END;"
+            return Block(parts, None)  # the error goes to the outer block
+        return Block(parts, handler)
 
     def transaction(self, length):
         r = self.r
@@ -171,7 +200,7 @@ class Gen:
                 out.append(r.choice(["SELECT 1 / 0", self.failing()]))
                 out.append("ROLLBACK TO SAVEPOINT " + stack[-1])
             elif k < 0.46:
-                out.append("DO $do$ " + self.block(0) + " $do$")
+                out.append(self.block(0))
             else:
                 out.append(self.dml())
         out.append("COMMIT" if r.random() < 0.7 else "ROLLBACK")
@@ -234,16 +263,17 @@ class Pair:
     def run(self, stmts):
         """None when both agree throughout, else a description of the first difference."""
         for n, s in enumerate(["BEGIN"] + stmts):
-            rf = execute(self.f, s.replace("{t}", FT))
-            rh = execute(self.h, s.replace("{t}", HT))
+            rf = execute(self.f, sql(s, FT))
+            rh = execute(self.h, sql(s, HT))
             if rf != rh:
                 self.abort()
-                return "statement %d %r: foreign table %s, heap %s" % (n, s, rf, rh)
+                return "statement %d %r: foreign table %s, heap %s" % (n, sql(s, FT), rf, rh)
             cf = contents(self.f, FT, self.prefix)
             ch = contents(self.h, HT, self.prefix)
             if cf != ch:
                 self.abort()
-                return "after statement %d %r: foreign table sees %s, heap %s" % (n, s, cf, ch)
+                return "after statement %d %r: foreign table sees %s, heap %s" % (
+                    n, sql(s, FT), cf, ch)
         self.abort()
         cf = contents(self.f, FT, self.prefix)
         ch = contents(self.h, HT, self.prefix)
@@ -279,7 +309,8 @@ class Pair:
 
 
 def shrink(pair, rows, stmts, budget):
-    """Drop statements (the final COMMIT/ROLLBACK stays) while the divergence remains."""
+    """Drop statements (the final COMMIT/ROLLBACK stays), then parts of DO blocks,
+    while the divergence remains."""
     def diverges(cand):
         pair.reset(rows)
         return pair.run(cand) is not None
@@ -299,7 +330,24 @@ def shrink(pair, rows, stmts, budget):
                 i += chunk
         if not changed:
             chunk //= 2
-    # does it diverge with ROLLBACK as well? keep whichever end shows it
+    # then the parts of the DO blocks
+    changed = True
+    while changed and budget > 0:
+        changed = False
+        for i, s in enumerate(body):
+            if not isinstance(s, Block):
+                continue
+            for v in s.smaller():
+                if budget <= 0:
+                    break
+                budget -= 1
+                cand = body[:i] + [v] + body[i + 1:]
+                if diverges(cand + end):
+                    body = cand
+                    changed = True
+                    break
+            if changed:
+                break
     pair.reset(rows)
     why = pair.run(body + end)
     return body + end, why
@@ -462,7 +510,7 @@ def main():
         else:
             print("  smallest transaction that still diverges: " + swhy)
         for s in ["BEGIN"] + small:
-            print("    " + s.replace("{t}", FT) + ";")
+            print("    " + sql(s, FT) + ";")
         print("  reproduce: %s --url URL --seed %s --count %d --sessions %d --pool %d --bulk %d"
               % (sys.argv[0], args.seed, args.count, sessions, args.pool, args.bulk))
         status = 1
