@@ -221,6 +221,39 @@ COMMIT;
 SELECT * FROM sxt ORDER BY id;
 :diff;
 
+-- what the plugins queue with a write goes with it: audit records and TTL
+-- index entries are pending writes too (outbox rows are heap rows)
+RESET ROLE;
+INSERT INTO s3db_fdw_audit VALUES ('public.sxt');
+INSERT INTO s3db_fdw_ttl (ftable, ttl, field, action)
+  VALUES ('public.sxt', '1 day', NULL, 'hard-delete');
+SET ROLE regress_subxact_app;
+BEGIN;
+INSERT INTO sxt VALUES ('p1', 1, 'kept');
+SAVEPOINT s;
+INSERT INTO sxt VALUES ('p2', 2, 'rolled back');
+UPDATE sxt SET v = 10 WHERE id = 'p1';
+ROLLBACK TO s;
+DO $$
+BEGIN
+  BEGIN
+    DELETE FROM sxt WHERE id = 'p1';
+    INSERT INTO sxt VALUES ('p3', 3, 'caught');
+    RAISE EXCEPTION 'boom';
+  EXCEPTION WHEN raise_exception THEN NULL;
+  END;
+END $$;
+COMMIT;
+SELECT * FROM sxt WHERE id LIKE 'p%' ORDER BY id;
+RESET ROLE;
+-- one audit record (the insert of p1) and one TTL entry (p1)
+SELECT count(*) FILTER (WHERE key LIKE 'resource=plg_audits/partition=byResource/resourceName=subx/%') AS audits,
+       count(*) FILTER (WHERE key LIKE 'resource=plg_ttl_expiration_index/data/id=subx:%') AS ttl_entries,
+       count(*) FILTER (WHERE key LIKE 'resource=plg_ttl_expiration_index/data/id=subx:p1') AS ttl_p1
+  FROM s3db_list('sx');
+DELETE FROM s3db_fdw_audit WHERE ftable = 'public.sxt'::regclass;
+DELETE FROM s3db_fdw_ttl WHERE ftable = 'public.sxt'::regclass;
+
 RESET ROLE;
 DROP TABLE sxh;
 DROP FOREIGN TABLE sxt;
