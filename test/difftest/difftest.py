@@ -39,7 +39,7 @@ import time
 import psycopg2
 import psycopg2.extensions
 
-ROLE = "s3db_difftest"
+ROLE = None  # the application role: "<database>_app" (--db)
 FT = "ft"
 HT = "ht"
 
@@ -472,6 +472,8 @@ def main():
                     help="count every diverging transaction instead of stopping at the first")
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args()
+    global ROLE
+    ROLE = args.db + "_app"  # one per database: runs on other databases may go on at once
     sessions = max(1, min(args.sessions, 20))
 
     setup(args, args.db)
