@@ -18,8 +18,6 @@ CREATE FOREIGN TABLE sxt (id text, v int, w text) SERVER sx OPTIONS (resource 's
 SELECT s3db_create_resource('sxt');
 CREATE TABLE sxh (id text PRIMARY KEY, v int, w text);
 GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON sxt, sxh TO regress_subxact_app;
--- (the TTL and audit hooks read their configuration with the writer's rights)
-GRANT SELECT ON s3db_fdw_ttl, s3db_fdw_audit TO regress_subxact_app;
 SELECT :'write_url' LIKE 'file:%' AS file_store \gset
 \if :file_store
 GRANT pg_read_server_files, pg_write_server_files TO regress_subxact_app;
@@ -260,5 +258,4 @@ DROP FOREIGN TABLE sxt;
 DROP USER MAPPING FOR CURRENT_USER SERVER sx;
 DROP USER MAPPING FOR regress_subxact_app SERVER sx;
 DROP SERVER sx;
-REVOKE ALL ON s3db_fdw_ttl, s3db_fdw_audit FROM regress_subxact_app;
 DROP ROLE regress_subxact_app;

@@ -23,9 +23,8 @@ The superuser (the libpq environment: PGHOST, PGPORT, PGUSER) only sets
 up: a scratch database, the server, the tables, and an application role
 that holds what a DBA grants an application: table privileges, USAGE on
 the server and its own user mapping (and, as the regression suites grant
-it, pg_read_server_files and pg_write_server_files for a file:// store and
-SELECT on the TTL and audit configuration).  Every transaction runs as
-that role.
+it, pg_read_server_files and pg_write_server_files for a file:// store).
+Every transaction runs as that role.
 
     test/difftest/difftest.py --url file:///some/dir --seed 1 --count 2000
 """
@@ -385,8 +384,6 @@ def setup(args, db):
         "SELECT s3db_create_resource('ft')",
         "CREATE TABLE ht (id text PRIMARY KEY, v int, w text)",
         "GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ft, ht TO " + ROLE,
-        # the TTL and audit hooks read their configuration with the writer's rights
-        "GRANT SELECT ON s3db_fdw_ttl, s3db_fdw_audit TO " + ROLE,
     ] + ([
         # a file:// store is a server file: the role must be allowed to use them
         "GRANT pg_read_server_files, pg_write_server_files TO " + ROLE,
