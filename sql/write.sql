@@ -16,8 +16,6 @@ CREATE USER MAPPING FOR regress_s3db_app SERVER w
 CREATE SERVER other FOREIGN DATA WRAPPER s3db_fdw;
 CREATE USER MAPPING FOR regress_s3db_app SERVER other OPTIONS (connection_string :'write_url');
 GRANT USAGE ON FOREIGN SERVER w, other TO regress_s3db_app;
--- (the TTL and audit hooks read their configuration with the writer's rights)
-GRANT SELECT ON s3db_fdw_ttl, s3db_fdw_audit TO regress_s3db_app;
 SELECT :'write_url' LIKE 'file:%' AS file_store \gset
 \if :file_store
 GRANT pg_read_server_files, pg_write_server_files TO regress_s3db_app;
@@ -262,5 +260,4 @@ DROP FUNCTION items_audit(), items_default_qty();
 DROP SCHEMA app CASCADE;
 RESET ROLE;
 DROP SERVER w, other CASCADE;
-REVOKE SELECT ON s3db_fdw_ttl, s3db_fdw_audit FROM regress_s3db_app;
 DROP ROLE regress_s3db_app;
