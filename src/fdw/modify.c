@@ -168,6 +168,7 @@ s3dbPlanForeignModify(PlannerInfo *root, ModifyTable *plan, Index resultRelation
 	CmdType		op = plan->operation;
 	RangeTblEntry *rte = planner_rt_fetch(resultRelation, root);
 	S3dbStrategy strategy = STRATEGY_INSERT;
+	bool		do_nothing = false;
 
 	if (op == CMD_DELETE)
 		strategy = STRATEGY_DELETE;
@@ -193,7 +194,14 @@ s3dbPlanForeignModify(PlannerInfo *root, ModifyTable *plan, Index resultRelation
 			strategy = STRATEGY_PATCH;
 		table_close(rel, NoLock);
 	}
-	return list_make1_int(strategy);
+	else if (op == CMD_INSERT)
+	{
+		Relation	rel = table_open(rte->relid, NoLock);
+
+		do_nothing = s3db_conflict_do_nothing(plan->onConflictAction, rel);
+		table_close(rel, NoLock);
+	}
+	return list_make2_int(strategy, do_nothing);
 }
 
 static void
@@ -290,6 +298,7 @@ s3dbBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 
 	rinfo->ri_FdwState = ms;
 	ms->strategy = (S3dbStrategy) linitial_int(fdw_private);
+	ms->do_nothing = lsecond_int(fdw_private) != 0;
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
 	open_state(ms, rinfo->ri_RelationDesc, mtstate->ps.state, rinfo);
@@ -339,6 +348,13 @@ insert_one(S3dbModifyState *ms, TupleTableSlot *slot)
 				 errmsg("invalid record id \"%.100s\"", id),
 				 errdetail("%s", err.message)));
 
+	/* ON CONFLICT DO NOTHING: a row whose record exists is not inserted */
+	if (ms->do_nothing && s3db_conflict_skip(ms, id))
+	{
+		MemoryContextSwitchTo(old);
+		return NULL;
+	}
+
 	known = s3db_pending_state(ms->serverid, ms->userid, ms->res->name, id, &prev_op, &prev_insert);
 	if (known && prev_op != PENDING_DELETE)
 		ereport(ERROR,
@@ -375,9 +391,26 @@ s3dbExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 						   TupleTableSlot **slots, TupleTableSlot **planSlots,
 						   int *numSlots)
 {
+	S3dbModifyState *ms = (S3dbModifyState *) rinfo->ri_FdwState;
+	TupleTableSlot **done;
+	int			n = 0;
+
+	if (!ms->do_nothing)
+	{
+		for (int i = 0; i < *numSlots; i++)
+			insert_one(ms, slots[i]);
+		return slots;
+	}
+	/*
+	 * The rows ON CONFLICT DO NOTHING skips are not returned: the inserted
+	 * ones go into an array of our own (the executor reuses its slots).
+	 */
+	done = MemoryContextAlloc(ms->cxt, sizeof(TupleTableSlot *) * Max(*numSlots, 1));
 	for (int i = 0; i < *numSlots; i++)
-		insert_one((S3dbModifyState *) rinfo->ri_FdwState, slots[i]);
-	return slots;
+		if (insert_one(ms, slots[i]) != NULL)
+			done[n++] = slots[i];
+	*numSlots = n;
+	return done;
 }
 
 int
@@ -404,6 +437,23 @@ row_id(S3dbModifyState *ms, TupleTableSlot *planSlot)
 	return TextDatumGetCString(d);
 }
 
+/*
+ * Whether this statement already updated or deleted the record: a join
+ * (UPDATE ... FROM, DELETE ... USING) can produce a row twice, and a heap
+ * table changes it once (the second finds it already changed by itself
+ * and skips it), so the count and the outcome must not see it twice.
+ */
+static bool
+already_changed(S3dbModifyState *ms, const char *id)
+{
+	bool		found;
+
+	if (ms->changed == NULL)
+		ms->changed = s3db_strhash_create("s3db_fdw changed ids", sizeof(char *), ms->cxt);
+	(void) s3db_strhash_lookup(ms->changed, id, HASH_ENTER, &found, ms->cxt);
+	return found;
+}
+
 TupleTableSlot *
 s3dbExecForeignUpdate(EState *estate, ResultRelInfo *rinfo,
 					  TupleTableSlot *slot, TupleTableSlot *planSlot)
@@ -415,6 +465,11 @@ s3dbExecForeignUpdate(EState *estate, ResultRelInfo *rinfo,
 
 	MemoryContextReset(ms->row_cxt);
 	id = row_id(ms, planSlot);
+	if (already_changed(ms, id))
+	{
+		MemoryContextSwitchTo(old);
+		return NULL;
+	}
 	slot_getallattrs(slot);
 	if (ms->id_col >= 0)
 	{
@@ -456,6 +511,11 @@ s3dbExecForeignDelete(EState *estate, ResultRelInfo *rinfo,
 	p.userid = ms->userid;
 	p.resource = ms->res->name;
 	p.id = row_id(ms, planSlot);
+	if (already_changed(ms, p.id))
+	{
+		MemoryContextSwitchTo(old);
+		return NULL;
+	}
 	k = s3f_key_data(ms->res->name, p.id);
 	p.key = pstrdup(k);
 	free(k);
@@ -526,6 +586,11 @@ s3dbBeginForeignInsert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
 
 	rinfo->ri_FdwState = ms;
 	ms->strategy = STRATEGY_INSERT;
+	/* tuple routing of an INSERT into a partitioned table, or COPY (no plan) */
+	if (mtstate->ps.plan != NULL && IsA(mtstate->ps.plan, ModifyTable) &&
+		mtstate->operation == CMD_INSERT)
+		ms->do_nothing = s3db_conflict_do_nothing(((ModifyTable *) mtstate->ps.plan)->onConflictAction,
+												  rinfo->ri_RelationDesc);
 	open_state(ms, rinfo->ri_RelationDesc, mtstate->ps.state, rinfo);
 }
 

@@ -42,6 +42,8 @@ typedef struct S3dbModifyState
 	S3dbWriteTarget target;		/* what the observers were told */
 	Relation	rel;
 	bool		sets_updated_at;	/* this UPDATE assigns "updatedAt" itself */
+	bool		do_nothing;		/* INSERT ... ON CONFLICT DO NOTHING */
+	HTAB	   *changed;		/* ids this UPDATE/DELETE changed, or NULL */
 } S3dbModifyState;
 
 /* rows.c */
@@ -52,5 +54,10 @@ extern char *s3db_queue_row(S3dbModifyState *ms, TupleTableSlot *slot, const cha
 							bool insert, bool update);
 extern void s3db_returning_row(S3dbModifyState *ms, TupleTableSlot *slot, const char *id,
 							   S3dbSeen *seen);
+
+/* conflict.c */
+extern bool s3db_conflict_do_nothing(OnConflictAction action, Relation rel);
+extern bool s3db_conflict_skip(S3dbModifyState *ms, const char *id);
+extern void s3db_conflict_at_commit(const char *resource, const char *id);
 
 #endif							/* S3DB_MODIFY_INT_H */

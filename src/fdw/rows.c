@@ -370,6 +370,15 @@ queue_values(S3dbModifyState *ms, TupleTableSlot *slot, const char *id, bool ins
 		free(k);
 	}
 	p.is_insert = insert;
+	p.if_absent = insert && ms->do_nothing;
+	if (insert && !ms->do_nothing)
+	{
+		/* a later write of a record an ON CONFLICT DO NOTHING created */
+		S3dbPending *prev = s3db_pending_lookup(ms->serverid, ms->userid, ms->res->name,
+												id, CurrentMemoryContext);
+
+		p.if_absent = prev != NULL && prev->op != PENDING_DELETE && prev->if_absent;
+	}
 	p.version = ms->res->current_version;
 	p.op = PENDING_PUT;
 	pending_from_object(&p, &out);

@@ -37,6 +37,7 @@ typedef struct S3dbPending
 	char	   *id;
 	char	   *key;			/* resource=R/data/id=ID */
 	bool		is_insert;		/* the record must not exist yet */
+	bool		if_absent;		/* ON CONFLICT DO NOTHING: if it does, skip it */
 	int			nmeta;
 	char	  **mkeys;
 	char	  **mvals;

@@ -184,7 +184,7 @@ s3db_pending_serialize(StringInfo buf, const S3dbPending *p)
 	put_int(buf, (int32) p->op);
 	put_int(buf, (int32) p->serverid);
 	put_int(buf, (int32) p->userid);
-	put_int(buf, p->is_insert ? 1 : 0);
+	put_int(buf, (p->is_insert ? 1 : 0) | (p->if_absent ? 2 : 0));
 	put_str(buf, p->resource);
 	put_str(buf, p->id);
 	put_str(buf, p->key);
@@ -203,11 +203,14 @@ s3db_pending_deserialize(const char *data, size_t len)
 {
 	Reader		r = {data, data + len};
 	S3dbPending *p = palloc0(sizeof(S3dbPending));
+	int32		flags;
 
 	p->op = (S3dbPendingOp) get_int(&r);
 	p->serverid = (Oid) get_int(&r);
 	p->userid = (Oid) get_int(&r);
-	p->is_insert = get_int(&r) != 0;
+	flags = get_int(&r);
+	p->is_insert = (flags & 1) != 0;
+	p->if_absent = (flags & 2) != 0;
 	p->resource = get_str(&r);
 	p->id = get_str(&r);
 	p->key = get_str(&r);
