@@ -44,6 +44,13 @@ _PG_init(void)
 							48, 1, 1024,
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
+	DefineCustomBoolVariable("s3db_fdw.enable_pushdown",
+							 "Lets the planner select records by id or partition from the query's conditions.",
+							 "Off, every scan lists the whole resource and every condition is checked locally.",
+							 &s3db_enable_pushdown,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("s3db_fdw");
 #else

@@ -16,6 +16,16 @@
  * are hints: the records are fetched and the quals rechecked, so stale or
  * missing references never produce wrong rows.
  *
+ * Pushdown is only ever an optimisation: a key names a record by the text
+ * form of its id (and of its partition values), so a condition may select
+ * keys only when "equal" means "the same text form".  That holds for the
+ * equality of a type's default btree operator family, for the families
+ * whose equal values print alike (text, integers, booleans), under a
+ * deterministic collation.  Anything else (an operator merely named "=",
+ * citext, a case-insensitive ICU collation, numeric where 1.0 = 1) is
+ * left to the local quals.  s3db_fdw.enable_pushdown = off turns every
+ * pushdown off, to compare.
+ *
  * fdw_private of the ForeignScan:
  *	0: resource name (String)
  *	1: attnums the query needs (List of Integer)
@@ -33,7 +43,8 @@
 
 #include "access/sysattr.h"
 #include "access/table.h"
-#include "catalog/pg_operator.h"
+#include "access/stratnum.h"
+#include "catalog/pg_opfamily.h"
 #include "catalog/pg_type.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
@@ -41,12 +52,17 @@
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
 #include "optimizer/cost.h"
+#include "parser/parsetree.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/typcache.h"
 
 #include "fdw/s3db_fdw.h"
+
+/* s3db_fdw.enable_pushdown */
+bool		s3db_enable_pushdown = true;
 
 typedef struct S3dbPlanInfo
 {
@@ -110,16 +126,61 @@ is_scan_start_value(Node *node)
 }
 
 /*
+ * Whether a comparison of a column of type coltype may select keys: the
+ * equality of the type's default btree operator family (cross-type members
+ * included: bigint = integer), for a family whose equal values have one text
+ * form, under a deterministic collation (or none).  An id is text, so only
+ * the text family pins ids.
+ */
+static bool
+key_equality(Oid opno, Oid inputcollid, Oid coltype, bool for_id)
+{
+	TypeCacheEntry *tce;
+	Oid			opf;
+
+	if (!s3db_enable_pushdown)
+		return false;
+	tce = lookup_type_cache(coltype, TYPECACHE_BTREE_OPFAMILY);
+	opf = tce->btree_opf;
+	if (!OidIsValid(opf))
+		return false;
+	if (for_id ? opf != TEXT_BTREE_FAM_OID :
+		(opf != TEXT_BTREE_FAM_OID && opf != INTEGER_BTREE_FAM_OID &&
+		 opf != BOOL_BTREE_FAM_OID))
+		return false;
+	if (get_op_opfamily_strategy(opno, opf) != BTEqualStrategyNumber)
+		return false;
+	if (OidIsValid(inputcollid) && !get_collation_isdeterministic(inputcollid))
+		return false;
+	return true;
+}
+
+/* The type of a column of the scanned relation. */
+static Oid
+column_type(PlannerInfo *root, RelOptInfo *baserel, AttrNumber attnum)
+{
+	RangeTblEntry *rte = planner_rt_fetch(baserel->relid, root);
+	Oid			typid;
+	int32		typmod;
+	Oid			collid;
+
+	get_atttypetypmodcoll(rte->relid, attnum, &typid, &typmod, &collid);
+	return typid;
+}
+
+/*
  * Recognise "id = value", "value = id" and "id = ANY(array)" with the text
- * equality operator.
+ * equality (see key_equality).
  */
 static void
-classify_id_quals(RelOptInfo *baserel, S3dbPlanInfo *pi)
+classify_id_quals(PlannerInfo *root, RelOptInfo *baserel, S3dbPlanInfo *pi)
 {
 	ListCell   *lc;
+	Oid			idtype;
 
-	if (pi->id_attnum == 0)
+	if (pi->id_attnum == 0 || !s3db_enable_pushdown)
 		return;
+	idtype = column_type(root, baserel, pi->id_attnum);
 
 	foreach(lc, baserel->baserestrictinfo)
 	{
@@ -132,7 +193,8 @@ classify_id_quals(RelOptInfo *baserel, S3dbPlanInfo *pi)
 			Node	   *l,
 					   *r;
 
-			if (op->opno != TextEqualOperator || list_length(op->args) != 2)
+			if (list_length(op->args) != 2 ||
+				!key_equality(op->opno, op->inputcollid, idtype, true))
 				continue;
 			l = linitial(op->args);
 			r = lsecond(op->args);
@@ -154,8 +216,8 @@ classify_id_quals(RelOptInfo *baserel, S3dbPlanInfo *pi)
 			ScalarArrayOpExpr *sa = (ScalarArrayOpExpr *) clause;
 			Node	   *arr;
 
-			if (sa->opno != TextEqualOperator || !sa->useOr ||
-				list_length(sa->args) != 2)
+			if (!sa->useOr || list_length(sa->args) != 2 ||
+				!key_equality(sa->opno, sa->inputcollid, idtype, true))
 				continue;
 			if (!is_id_var(linitial(sa->args), baserel->relid, pi->id_attnum))
 				continue;
@@ -175,16 +237,19 @@ classify_id_quals(RelOptInfo *baserel, S3dbPlanInfo *pi)
 	}
 }
 
-/* "=" between a column and a scan-start value: the value, else NULL. */
+/*
+ * Key equality (see key_equality) between a column of type coltype and a
+ * scan-start value: the value, else NULL.
+ */
 static Node *
-equality_value(Expr *clause, Index relid, AttrNumber attnum, bool *is_array)
+equality_value(Expr *clause, Index relid, AttrNumber attnum, Oid coltype, bool *is_array)
 {
 	if (IsA(clause, OpExpr))
 	{
 		OpExpr	   *op = (OpExpr *) clause;
-		char	   *name = get_opname(op->opno);
 
-		if (name == NULL || strcmp(name, "=") != 0 || list_length(op->args) != 2)
+		if (list_length(op->args) != 2 ||
+			!key_equality(op->opno, op->inputcollid, coltype, false))
 			return NULL;
 		*is_array = false;
 		if (is_id_var(linitial(op->args), relid, attnum) && is_scan_start_value(lsecond(op->args)))
@@ -195,10 +260,9 @@ equality_value(Expr *clause, Index relid, AttrNumber attnum, bool *is_array)
 	else if (IsA(clause, ScalarArrayOpExpr))
 	{
 		ScalarArrayOpExpr *sa = (ScalarArrayOpExpr *) clause;
-		char	   *name = get_opname(sa->opno);
 
-		if (name == NULL || strcmp(name, "=") != 0 || !sa->useOr ||
-			list_length(sa->args) != 2)
+		if (!sa->useOr || list_length(sa->args) != 2 ||
+			!key_equality(sa->opno, sa->inputcollid, coltype, false))
 			return NULL;
 		*is_array = true;
 		if (is_id_var(linitial(sa->args), relid, attnum) && is_scan_start_value(lsecond(sa->args)))
@@ -242,6 +306,7 @@ classify_partition_quals(RelOptInfo *baserel, Relation rel, const s3f_resource *
 		for (int f = 0; f < part->nfields && ok; f++)
 		{
 			AttrNumber	attnum = 0;
+			Oid			coltype = InvalidOid;
 			Node	   *val = NULL;
 			bool		is_array = false;
 			ListCell   *lc;
@@ -253,7 +318,10 @@ classify_partition_quals(RelOptInfo *baserel, Relation rel, const s3f_resource *
 				if (!att->attisdropped &&
 					strcmp(s3db_column_field(RelationGetRelid(rel), att->attnum,
 											 NameStr(att->attname)), part->fields[f]) == 0)
+				{
 					attnum = att->attnum;
+					coltype = att->atttypid;
+				}
 			}
 			if (attnum == 0)
 			{
@@ -264,7 +332,7 @@ classify_partition_quals(RelOptInfo *baserel, Relation rel, const s3f_resource *
 			{
 				RestrictInfo *ri = lfirst_node(RestrictInfo, lc);
 				bool		arr;
-				Node	   *v = equality_value(ri->clause, baserel->relid, attnum, &arr);
+				Node	   *v = equality_value(ri->clause, baserel->relid, attnum, coltype, &arr);
 
 				if (v && (val == NULL || (is_array && !arr)))
 				{
@@ -347,8 +415,8 @@ s3dbGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid
 		pull_varattnos((Node *) ri->clause, baserel->relid, &pi->attrs_used);
 	}
 
-	classify_id_quals(baserel, pi);
-	if (pi->id_exprs == NIL)
+	classify_id_quals(root, baserel, pi);
+	if (pi->id_exprs == NIL && s3db_enable_pushdown)
 	{
 		S3dbConn   *conn = s3db_get_conn(topts.serverid, userid);
 		S3dbCatalog *cat = s3db_conn_catalog(conn);
@@ -403,9 +471,11 @@ add_id_join_paths(PlannerInfo *root, RelOptInfo *baserel, S3dbPlanInfo *pi)
 {
 	List	   *clauses;
 	ListCell   *lc;
+	Oid			idtype;
 
-	if (pi->id_attnum == 0 || pi->id_exprs != NIL)
+	if (pi->id_attnum == 0 || pi->id_exprs != NIL || !s3db_enable_pushdown)
 		return;
+	idtype = column_type(root, baserel, pi->id_attnum);
 	clauses = generate_implied_equalities_for_column(root, baserel, ec_matches_id,
 													 &pi->id_attnum,
 													 baserel->lateral_referencers);
@@ -419,7 +489,9 @@ add_id_join_paths(PlannerInfo *root, RelOptInfo *baserel, S3dbPlanInfo *pi)
 		ParamPathInfo *ppi;
 		Cost		cost = 2 * S3DB_REQUEST_COST;
 
-		if (!IsA(ri->clause, OpExpr) || ((OpExpr *) ri->clause)->opno != TextEqualOperator ||
+		if (!IsA(ri->clause, OpExpr) ||
+			!key_equality(((OpExpr *) ri->clause)->opno, ((OpExpr *) ri->clause)->inputcollid,
+						  idtype, true) ||
 			bms_is_empty(required) || bms_overlap(required, baserel->relids))
 			continue;
 		if (!is_id_var(linitial(((OpExpr *) ri->clause)->args), baserel->relid, pi->id_attnum) &&
@@ -498,7 +570,9 @@ s3dbGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 			OpExpr	   *op = (OpExpr *) ri->clause;
 			Node	   *other;
 
-			if (!IsA(op, OpExpr) || op->opno != TextEqualOperator)
+			if (!IsA(op, OpExpr) ||
+				!key_equality(op->opno, op->inputcollid,
+							  column_type(root, baserel, pi->id_attnum), true))
 				continue;
 			if (is_id_var(linitial(op->args), baserel->relid, pi->id_attnum))
 				other = lsecond(op->args);
@@ -543,7 +617,7 @@ s3dbGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	fdw_private = lappend(fdw_private, pi->part_fields);
 	/* a LIMIT on a query over this table alone: fetch no more than needed */
 	fdw_private = lappend(fdw_private,
-						  makeInteger(root->limit_tuples > 0 &&
+						  makeInteger(s3db_enable_pushdown && root->limit_tuples > 0 &&
 									  bms_membership(root->all_baserels) == BMS_SINGLETON ?
 									  (int) Min(root->limit_tuples, INT_MAX) : 0));
 

@@ -275,5 +275,6 @@ extern void s3dbExplainForeignScan(ForeignScanState *node, ExplainState *es);
 
 /* GUCs */
 extern int	s3db_max_inflight;
+extern bool s3db_enable_pushdown;
 
 #endif							/* S3DB_FDW_H */
