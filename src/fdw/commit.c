@@ -20,6 +20,16 @@
  * a record is either in its old state or in its new one, with its
  * references; an error aborts the transaction.
  *
+ * A commit that fails after some of its writes landed (records changed in
+ * phase 3, the new records before them, a truncate, an earlier connection's
+ * writes) does not report the failure as it came: a serialization failure
+ * says "retry", and a retry would apply the landed part twice.  It reports
+ * what landed under 58000 (system_error: the store, outside PostgreSQL, is
+ * left in a state PostgreSQL did not commit), which retry loops keyed on
+ * class 40 do not retry.  The tally of landed writes spans the connections
+ * of one commit.  A failure to delete stale references (phase 4) comes
+ * after every record landed: it is a warning, the commit succeeds.
+ *
  * Every phase is a pass over the records a chunk at a time (xact.c reads
  * each chunk back, from memory or from its temporary file, into a context
  * reset for the next), so a commit's memory does not grow with the number
@@ -29,12 +39,17 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
+#include "foreign/foreign.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "utils/memutils.h"
 
 #include "fdw/s3db_fdw.h"
 #include "fdw/xact.h"
 #include "fdw/commit.h"
+#include "fdw/modify_int.h"
 
 static void
 meta_view(s3s_meta *m, const S3dbPayload *p)
@@ -45,9 +60,144 @@ meta_view(s3s_meta *m, const S3dbPayload *p)
 	m->values = p->mvals;
 }
 
-static void
-raise_write_error(const s3s_error *err, const char *resource, const char *id, bool insert)
+/* ---------------------------------------------------------------------
+ * What landed: per server and resource, counted as the writes succeed
+ * ---------------------------------------------------------------------
+ */
+typedef struct Landed
 {
+	char	   *server;
+	char	   *resource;
+	int64		created;
+	int64		changed;
+	int64		deleted;
+	bool		truncated;
+} Landed;
+
+static List *landed = NIL;		/* of Landed, in TopTransactionContext */
+static LocalTransactionId landed_lxid = InvalidLocalTransactionId;
+
+static LocalTransactionId
+current_lxid(void)
+{
+#if PG_VERSION_NUM >= 170000
+	return MyProc->vxid.lxid;
+#else
+	return MyProc->lxid;
+#endif
+}
+
+/* The tally of this transaction's commit (a new commit starts from zero). */
+static Landed *
+landed_entry(const char *server, const char *resource)
+{
+	ListCell   *lc;
+	Landed	   *l;
+	MemoryContext old;
+
+	if (landed_lxid != current_lxid())
+	{
+		landed = NIL;			/* the previous transaction's memory is gone */
+		landed_lxid = current_lxid();
+	}
+	foreach(lc, landed)
+	{
+		l = (Landed *) lfirst(lc);
+		if (strcmp(l->server, server) == 0 && strcmp(l->resource, resource) == 0)
+			return l;
+	}
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	l = palloc0(sizeof(Landed));
+	l->server = pstrdup(server);
+	l->resource = pstrdup(resource);
+	landed = lappend(landed, l);
+	MemoryContextSwitchTo(old);
+	return l;
+}
+
+static bool
+landed_any(void)
+{
+	ListCell   *lc;
+
+	if (landed_lxid != current_lxid())
+		return false;
+	foreach(lc, landed)
+	{
+		Landed	   *l = (Landed *) lfirst(lc);
+
+		if (l->created || l->changed || l->deleted || l->truncated)
+			return true;
+	}
+	return false;
+}
+
+static void
+append_count(StringInfo buf, int64 n, const char *what, bool *first)
+{
+	if (n == 0)
+		return;
+	appendStringInfo(buf, "%s" INT64_FORMAT " %s", *first ? "" : ", ", n, what);
+	*first = false;
+}
+
+/* "resource "a" of server "s": truncated, 2 created, 1 changed; ..." */
+static char *
+landed_text(void)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+	bool		any = false;
+
+	initStringInfo(&buf);
+	foreach(lc, landed)
+	{
+		Landed	   *l = (Landed *) lfirst(lc);
+		bool		first = true;
+
+		if (!(l->created || l->changed || l->deleted || l->truncated))
+			continue;
+		appendStringInfo(&buf, "%sresource \"%s\" of server \"%s\": ",
+						 any ? "; " : "", l->resource, l->server);
+		if (l->truncated)
+		{
+			appendStringInfoString(&buf, "truncated");
+			first = false;
+		}
+		append_count(&buf, l->created, l->created == 1 ? "record created" : "records created", &first);
+		append_count(&buf, l->changed, l->changed == 1 ? "record changed" : "records changed", &first);
+		append_count(&buf, l->deleted, l->deleted == 1 ? "record deleted" : "records deleted", &first);
+		any = true;
+	}
+	return buf.data;
+}
+
+/*
+ * The commit failed with edata after writes landed: report what landed,
+ * with the failure, under an SQLSTATE that does not invite a blind retry.
+ */
+static void
+raise_partial_commit(ErrorData *edata) pg_attribute_noreturn();
+
+static void
+raise_partial_commit(ErrorData *edata)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_SYSTEM_ERROR),
+			 errmsg("the transaction was applied to the store only in part"),
+			 errdetail("Written before the failure, and not undone: %s.  The failure: %s%s%s",
+					   landed_text(), edata->message,
+					   edata->detail ? "  " : "", edata->detail ? edata->detail : ""),
+			 errhint("The rest of the transaction was not applied.  Check the records written before running the transaction again.")));
+}
+
+static void
+raise_write_error(const s3s_error *err, const char *resource, const char *id, bool insert,
+				  bool if_absent)
+{
+	/* ON CONFLICT DO NOTHING under REPEATABLE READ or SERIALIZABLE */
+	if (err->code == S3S_ERR_PRECONDITION && insert && if_absent)
+		s3db_conflict_at_commit(resource, id);
 	if (err->code == S3S_ERR_PRECONDITION && insert)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNIQUE_VIOLATION),
@@ -182,10 +332,31 @@ own_change(S3dbConn *conn, const S3dbFinal *f, const s3s_request *r)
 	return code == S3S_ERR_PRECONDITION && own_write(conn, f);
 }
 
-/* Delete every key under a prefix, a listing page at a time. */
-static void
-delete_prefix(S3dbConn *conn, const char *prefix, const char *what)
+/* One connection's commit: its request buffers and the chunk being applied. */
+typedef struct Commit
 {
+	S3dbConn   *conn;
+	Oid			serverid;
+	Oid			userid;
+	char	   *server;			/* its name, for the tally of what landed */
+	MemoryContext chunk_cxt;	/* the finals of one chunk; reset per chunk */
+	S3dbFinal  *finals;			/* COMMIT_CHUNK of them */
+	s3s_request *reqs;			/* COMMIT_CHUNK requests */
+	s3s_meta   *mvs;
+	char	  **vvals;			/* "_v" values of reference PUTs */
+	int			nreq;
+	List	   *skipped;		/* keys of ON CONFLICT DO NOTHING records someone
+								 * else created: never to be undone */
+} Commit;
+
+/*
+ * Delete every key under a prefix, a listing page at a time; the deletions
+ * of a truncated resource's records count as landed.
+ */
+static void
+delete_prefix(Commit *c, const char *prefix, const char *what, const char *truncated)
+{
+	S3dbConn   *conn = c->conn;
 	S3dbPager	pg;
 	const s3s_list *page;
 
@@ -214,22 +385,11 @@ delete_prefix(S3dbConn *conn, const char *prefix, const char *what)
 		}
 		s3s_request_reset(&d);
 		pfree(keys);
+		if (truncated)
+			landed_entry(c->server, truncated)->truncated = true;
 	}
 }
 
-/* One connection's commit: its request buffers and the chunk being applied. */
-typedef struct Commit
-{
-	S3dbConn   *conn;
-	Oid			serverid;
-	Oid			userid;
-	MemoryContext chunk_cxt;	/* the finals of one chunk; reset per chunk */
-	S3dbFinal  *finals;			/* COMMIT_CHUNK of them */
-	s3s_request *reqs;			/* COMMIT_CHUNK requests */
-	s3s_meta   *mvs;
-	char	  **vvals;			/* "_v" values of reference PUTs */
-	int			nreq;
-} Commit;
 
 /* The next chunk of finals (the previous chunk's memory is released). */
 static int
@@ -262,15 +422,37 @@ flush(Commit *c)
 	return bad;
 }
 
-/* Delete keys (best effort: this is the way back from an error already raised). */
+/*
+ * Send the queued deletions of an undo (best effort: this is the way back
+ * from an error already raised).  A record that could not be deleted again
+ * stays created: it counts as landed.
+ */
+static void
+flush_undo(Commit *c)
+{
+	if (c->nreq == 0)
+		return;
+	s3db_execute(c->conn, c->reqs, c->nreq);
+	for (int i = 0; i < c->nreq; i++)
+	{
+		const char *key = c->reqs[i].key;
+		const char *data;
+
+		if (c->reqs[i].err.code == S3S_OK || c->reqs[i].err.code == S3S_ERR_NOT_FOUND ||
+			strncmp(key, "resource=", 9) != 0 || (data = strstr(key, "/data/")) == NULL)
+			continue;
+		landed_entry(c->server, pnstrdup(key + 9, data - (key + 9)))->created++;
+	}
+	reset_reqs(c);
+}
+
 static void
 queue_undo(Commit *c, const char *key)
 {
+	if (str_member(c->skipped, key))
+		return;					/* another writer's record */
 	if (c->nreq == COMMIT_CHUNK)
-	{
-		(void) flush(c);
-		reset_reqs(c);
-	}
+		flush_undo(c);
 	s3s_request_init(&c->reqs[c->nreq++], S3S_OP_DELETE, key);
 }
 
@@ -291,8 +473,7 @@ undo_inserts(Commit *c, int failed_chunk, List *written)
 	reset_reqs(c);
 	foreach(lc, written)
 		queue_undo(c, (const char *) lfirst(lc));
-	(void) flush(c);
-	reset_reqs(c);
+	flush_undo(c);
 	s3db_finals_begin(&fs, c->serverid, c->userid);
 	while ((n = next_chunk(c, &fs)) > 0)
 	{
@@ -300,15 +481,15 @@ undo_inserts(Commit *c, int failed_chunk, List *written)
 		{
 			S3dbFinal  *f = &c->finals[i];
 
-			if (!f->is_insert || f->last->op == PENDING_DELETE)
+			if (!f->is_insert || f->last->op == PENDING_DELETE ||
+				str_member(c->skipped, f->last->key))
 				continue;
 			if (chunk < failed_chunk)
 				queue_undo(c, f->last->key);
 			foreach(lc, f->last->markers)
 				queue_undo(c, (const char *) lfirst(lc));
 		}
-		(void) flush(c);		/* before the chunk's memory goes */
-		reset_reqs(c);
+		flush_undo(c);			/* before the chunk's memory goes */
 		chunk++;
 	}
 }
@@ -381,6 +562,28 @@ put_references(Commit *c)
 	}
 }
 
+/* Count one record of a resource in a list of Landed (outside chunk memory). */
+static List *
+count_resource(List *counts, const char *resource)
+{
+	ListCell   *lc;
+	Landed	   *l;
+
+	foreach(lc, counts)
+	{
+		l = (Landed *) lfirst(lc);
+		if (strcmp(l->resource, resource) == 0)
+		{
+			l->created++;
+			return counts;
+		}
+	}
+	l = palloc0(sizeof(Landed));
+	l->resource = pstrdup(resource);
+	l->created = 1;
+	return lappend(counts, l);
+}
+
 /*
  * Phase 2: new records, with If-None-Match: *.  A record someone else
  * created meanwhile is a unique violation, unless it is our own write
@@ -395,6 +598,8 @@ put_new_records(Commit *c)
 	int			chunk = 0;
 	S3dbFinal **fsel = palloc(sizeof(S3dbFinal *) * COMMIT_CHUNK);
 	bool	   *ok = palloc(sizeof(bool) * COMMIT_CHUNK);
+	List	   *created = NIL;	/* of Landed, counting new records written */
+	ListCell   *lc;
 
 	s3db_finals_begin(&fs, c->serverid, c->userid);
 	while ((n = next_chunk(c, &fs)) > 0)
@@ -414,8 +619,19 @@ put_new_records(Commit *c)
 		(void) flush(c);
 		for (int k = 0; k < c->nreq; k++)
 		{
-			ok[k] = c->reqs[k].err.code == S3S_OK ||
-				(c->reqs[k].err.code == S3S_ERR_PRECONDITION && own_write(c->conn, fsel[k]));
+			bool		taken = c->reqs[k].err.code == S3S_ERR_PRECONDITION;
+
+			ok[k] = c->reqs[k].err.code == S3S_OK || (taken && own_write(c->conn, fsel[k]));
+			if (!ok[k] && taken && fsel[k]->last->if_absent && !IsolationUsesXactSnapshot())
+			{
+				/* ON CONFLICT DO NOTHING: the other writer's record stays */
+				MemoryContext old = MemoryContextSwitchTo(c->chunk_cxt->parent);
+
+				c->skipped = lappend(c->skipped, pstrdup(fsel[k]->last->key));
+				MemoryContextSwitchTo(old);
+				fsel[k] = NULL;
+				ok[k] = true;
+			}
 			if (!ok[k] && bad < 0)
 				bad = k;
 		}
@@ -425,17 +641,28 @@ put_new_records(Commit *c)
 			List	   *written = NIL;
 			char	   *resource = pstrdup(fsel[bad]->last->resource);
 			char	   *id = pstrdup(fsel[bad]->last->id);
+			bool		if_absent = fsel[bad]->last->if_absent;
 
 			/* outside the chunk's memory, which the undo pass reuses */
 			for (int k = 0; k < c->nreq; k++)
-				if (ok[k])
+				if (ok[k] && fsel[k] != NULL)
 					written = lappend(written, pstrdup(fsel[k]->last->key));
 			reset_reqs(c);
 			undo_inserts(c, chunk, written);
-			raise_write_error(&e, resource, id, true);
+			raise_write_error(&e, resource, id, true, if_absent);
 		}
+		for (int k = 0; k < c->nreq; k++)
+			if (fsel[k] != NULL)
+				created = count_resource(created, fsel[k]->last->resource);
 		reset_reqs(c);
 		chunk++;
+	}
+	/* landed for good: a later failure no longer undoes them */
+	foreach(lc, created)
+	{
+		Landed	   *l = (Landed *) lfirst(lc);
+
+		landed_entry(c->server, l->resource)->created += l->created;
 	}
 }
 
@@ -455,6 +682,8 @@ put_changed_records(Commit *c)
 	s3db_finals_begin(&fs, c->serverid, c->userid);
 	while ((n = next_chunk(c, &fs)) > 0)
 	{
+		int			bad = -1;
+
 		for (int i = 0; i < n; i++)
 		{
 			S3dbFinal  *f = &c->finals[i];
@@ -467,16 +696,32 @@ put_changed_records(Commit *c)
 			c->nreq++;
 		}
 		(void) flush(c);
+		/* what landed first (the whole chunk was sent), then the failure */
 		for (int k = 0; k < c->nreq; k++)
+		{
+			Landed	   *l;
+
 			if (c->reqs[k].err.code != S3S_OK && !own_change(c->conn, fsel[k], &c->reqs[k]))
 			{
-				s3s_error	e = c->reqs[k].err;
-				char	   *resource = pstrdup(fsel[k]->last->resource);
-				char	   *id = pstrdup(fsel[k]->last->id);
-
-				reset_reqs(c);
-				raise_write_error(&e, resource, id, false);
+				if (bad < 0)
+					bad = k;
+				continue;
 			}
+			l = landed_entry(c->server, fsel[k]->last->resource);
+			if (fsel[k]->last->op == PENDING_DELETE)
+				l->deleted++;
+			else
+				l->changed++;
+		}
+		if (bad >= 0)
+		{
+			s3s_error	e = c->reqs[bad].err;
+			char	   *resource = pstrdup(fsel[bad]->last->resource);
+			char	   *id = pstrdup(fsel[bad]->last->id);
+
+			reset_reqs(c);
+			raise_write_error(&e, resource, id, false, false);
+		}
 		reset_reqs(c);
 	}
 }
@@ -492,13 +737,16 @@ delete_keys(Commit *c, const char **keys, int *nkeys)
 	d.keys = keys;
 	d.nkeys = *nkeys;
 	s3db_execute(c->conn, &d, 1);
+	/*
+	 * Every record landed: the commit succeeded, and a stale reference is
+	 * only a hint readers recheck.  Say so, and go on.
+	 */
 	if (d.err.code != S3S_OK)
-	{
-		s3s_error	e = d.err;
-
-		s3s_request_reset(&d);
-		s3db_report(&e, "could not delete stale partition references");
-	}
+		ereport(WARNING,
+				(errcode(ERRCODE_WARNING),
+				 errmsg("could not delete %d stale partition reference%s: %s",
+						*nkeys, *nkeys == 1 ? "" : "s", d.err.message),
+				 errdetail("The transaction's records were all written.  A stale reference costs partition queries a fetch, never a wrong row.")));
 	s3s_request_reset(&d);
 	*nkeys = 0;
 }
@@ -544,11 +792,18 @@ s3db_commit_apply(S3dbConn *conn, Oid serverid, Oid userid, List *truncs)
 {
 	Commit		c;
 	ListCell   *lc;
+	MemoryContext cxt = CurrentMemoryContext;
 
 	memset(&c, 0, sizeof(c));
 	c.conn = conn;
 	c.serverid = serverid;
 	c.userid = userid;
+	{
+		/* the transaction may have dropped the server it wrote through */
+		ForeignServer *fs = GetForeignServerExtended(serverid, FSV_MISSING_OK);
+
+		c.server = fs ? fs->servername : psprintf("%u", serverid);
+	}
 	c.chunk_cxt = AllocSetContextCreate(CurrentMemoryContext, "s3db_fdw commit chunk",
 										ALLOCSET_DEFAULT_SIZES);
 	c.finals = palloc0(sizeof(S3dbFinal) * COMMIT_CHUNK);
@@ -556,19 +811,36 @@ s3db_commit_apply(S3dbConn *conn, Oid serverid, Oid userid, List *truncs)
 	c.mvs = palloc0(sizeof(s3s_meta) * COMMIT_CHUNK);
 	c.vvals = palloc0(sizeof(char *) * COMMIT_CHUNK);
 
-	/* phase 0: truncates */
-	foreach(lc, truncs)
+	PG_TRY();
 	{
-		const char *resource = (const char *) lfirst(lc);
-		char	   *what = psprintf("could not truncate resource \"%s\"", resource);
+		/* phase 0: truncates */
+		foreach(lc, truncs)
+		{
+			const char *resource = (const char *) lfirst(lc);
+			char	   *what = psprintf("could not truncate resource \"%s\"", resource);
 
-		/* records and their partition references; sequences stay */
-		delete_prefix(conn, psprintf("resource=%s/data/", resource), what);
-		delete_prefix(conn, psprintf("resource=%s/partition=", resource), what);
+			/* records and their partition references; sequences stay */
+			delete_prefix(&c, psprintf("resource=%s/data/", resource), what, resource);
+			delete_prefix(&c, psprintf("resource=%s/partition=", resource), what, NULL);
+		}
+		put_references(&c);
+		put_new_records(&c);
+		put_changed_records(&c);
+		delete_stale_references(&c);
 	}
-	put_references(&c);
-	put_new_records(&c);
-	put_changed_records(&c);
-	delete_stale_references(&c);
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		if (!landed_any())
+			PG_RE_THROW();
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		if (edata->elevel > ERROR)
+			PG_RE_THROW();
+		FlushErrorState();
+		raise_partial_commit(edata);
+	}
+	PG_END_TRY();
 	MemoryContextDelete(c.chunk_cxt);
 }

@@ -386,6 +386,28 @@ want '[ "$out" = "y1,y2,y3" ]' "the retried commit: $out"
 end_case "a commit whose record PUT fails for good leaves no half-written record; a retry succeeds"
 
 begin_case
+# changes of records that existed are not undone: when one fails after
+# others landed, the error says what landed, and it is not "retry" (40001)
+sq -c "$INS $(person v1 Oslo), $(person v2 Oslo)"
+rule "action=500&count=1000&method=PUT&path=resource=people/data/id=v2"
+sq -c "BEGIN" -c "UPDATE f.people SET age = 41 WHERE id IN ('v1', 'v2')" -c "$INS $(person v3 Oslo)" -c "COMMIT"; out=$OUT
+want 'has "$out" "ERROR:  58000: the transaction was applied to the store only in part"' "not a partial-commit error: $out"
+want 'has "$out" "resource \"people\" of server \"faulty\": 1 record created, 1 record changed"' "what landed is not named: $out"
+want 'has "$out" "id=v2"' "the failure is not named: $out"
+want '! has "$out" 40001' "a retryable SQLSTATE: $out"
+want 'no_secret "$out"' "a credential in the error: $out"
+clear_rules
+sq -c "SELECT string_agg(id || ':' || age, ',' ORDER BY id) FROM f.people WHERE id LIKE 'v_'"; out=$OUT
+want '[ "$out" = "v1:41,v2:30,v3:30" ]' "records after the partial commit: $out"
+probs=$(refs_consistent v)
+want '[ -z "$probs" ]' "$probs"
+# the same failure with nothing landed before it is the store's error as it was
+rule "action=500&count=1000&method=PUT&path=resource=people/data/id=v2"
+sq -c "UPDATE f.people SET age = 42 WHERE id = 'v2'"; out=$OUT
+want 'has "$out" ERROR && ! has "$out" "58000"' "nothing landed, yet: $out"
+end_case "a commit that fails after some of its writes landed reports them under 58000, not as a retryable error"
+
+begin_case
 # each write lands, but its answer is lost: the retry meets its own write
 rule "action=lost&count=1&method=PUT&path=resource=people/data/id=z1"
 sq -c "$INS $(person z1 Oslo)"; out1=$OUT
