@@ -42,7 +42,7 @@ IMPORT FOREIGN SCHEMA s3db LIMIT TO (people) FROM SERVER fixture INTO imp_some;
 -- options of IMPORT are checked
 IMPORT FOREIGN SCHEMA s3db FROM SERVER fixture INTO imp_some OPTIONS (colour 'red');
 
--- an empty store has no resources
+-- a location without s3db.json is not a store: the import fails, naming it
 IMPORT FOREIGN SCHEMA s3db FROM SERVER empty INTO imp_empty;
 SELECT count(*) FROM pg_class WHERE relnamespace = 'imp_empty'::regnamespace;
 

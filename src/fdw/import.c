@@ -11,6 +11,21 @@
  * jsonb columns.  Columns whose SQL name differs from the attribute path
  * carry a "field" option.
  *
+ * Each column type accepts every value s3db.js 21.6.2 accepts for the
+ * attribute (its validators, then its mapper), so that no record written by
+ * s3db.js makes the imported table unreadable: a cidr may have host bits
+ * set (10.168.104.0/12: inet, not cidr); ip4 and ip6 are validated as plain
+ * strings and stored as they are when they are not addresses (text); an
+ * integer is any double without a fraction, 1e20 included (numeric, unless
+ * min and max bound it within bigint); embeddings carry six decimals of any
+ * magnitude (double precision[], not real[]).  The exceptions are values no
+ * PostgreSQL type holds: text with NUL, and datetime/dateonly values before
+ * 4713 BC (JavaScript dates reach 271821 BC); README, Types.
+ *
+ * A location without s3db.json is not an s3db store (a wrong prefix, an
+ * empty bucket): importing from it fails, as postgres_fdw fails for a
+ * missing remote schema, rather than silently creating nothing.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -21,6 +36,7 @@
 #include "utils/builtins.h"
 
 #include "fdw/s3db_fdw.h"
+#include "store/connstr.h"
 
 /* The SQL type for an attribute, by its s3db type. */
 const char *
@@ -33,7 +49,11 @@ s3db_sql_type_for(const s3f_attr *attr)
 		case S3F_T_GEO_LON:
 			return "double precision";
 		case S3F_T_INTEGER:
-			return "bigint";
+			/* 9223372036854775807 as a double is 2^63 */
+			if (attr->ti.has_min && attr->ti.has_max &&
+				attr->ti.min >= -9223372036854775808.0 && attr->ti.max < 9223372036854775808.0)
+				return "bigint";
+			return "numeric";
 		case S3F_T_BOOLEAN:
 			return "boolean";
 		case S3F_T_ARRAY_STRING:
@@ -41,18 +61,15 @@ s3db_sql_type_for(const s3f_attr *attr)
 		case S3F_T_ARRAY_NUMBER:
 			return "double precision[]";
 		case S3F_T_ARRAY_INTEGER:
-			return "bigint[]";
+			return "numeric[]";
 		case S3F_T_EMBEDDING:
-			return "real[]";
+			return "double precision[]";
 		case S3F_T_ARRAY_JSON:
 		case S3F_T_OBJECT:
 		case S3F_T_JSON:
 		case S3F_T_NESTED:
 		case S3F_T_GEO_POINT:
 			return "jsonb";
-		case S3F_T_IP4:
-		case S3F_T_IP6:
-			return "inet";
 		case S3F_T_BUFFER:
 		case S3F_T_BITS:
 			return "bytea";
@@ -71,7 +88,7 @@ s3db_sql_type_for(const s3f_attr *attr)
 		case S3F_T_MAC:
 			return "macaddr";
 		case S3F_T_CIDR:
-			return "cidr";
+			return "inet";
 		case S3F_T_FORM_SCALAR:
 			if (attr->ti.form_scalar_kind == S3F_T_NUMBER)
 				return "double precision";
@@ -116,6 +133,24 @@ s3dbImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
 				 errmsg("invalid option \"%s\" for IMPORT FOREIGN SCHEMA", def->defname)));
+	}
+
+	if (cat->etag == NULL)
+	{
+		S3dbConnOptions o;
+		char	   *r;
+		char	   *where;
+
+		/* the location as configured, without its credentials */
+		s3db_conn_options(serverOid, GetUserId(), &o);
+		r = s3s_url_redact(o.connection_string);
+		where = pstrdup(r ? r : "");
+		free(r);
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_SCHEMA_NOT_FOUND),
+				 errmsg("no s3db.json at \"%s\" of server \"%s\"", where, server->servername),
+				 errdetail("An s3db.js database keeps its catalog in s3db.json at the root of its connection string; this location has none."),
+				 errhint("Check the bucket and the prefix of the connection string.")));
 	}
 
 	for (int i = 0; i < cat->cat->nres; i++)

@@ -209,8 +209,13 @@ s3f_special_decode(const s3f_typeinfo *t, const char *s, size_t len,
 				}
 				else
 					n = 0;
+				/*
+				 * s3db.js validates ip4/ip6 as plain strings and stores a
+				 * string that is not an address as it is; its reader gives
+				 * such a string back unchanged, and so do we.
+				 */
 				if (n == 0 && !parse_ip(want == 4 ? AF_INET : AF_INET6, s, len, raw))
-					return bad(t, s, len, err);
+					return set_text(out, s, len, err);
 				if (want == 4)
 					snprintf(buf, sizeof(buf), "%u.%u.%u.%u", raw[0], raw[1], raw[2], raw[3]);
 				else
@@ -466,13 +471,18 @@ s3f_special_encode(const s3f_typeinfo *t, const s3f_val *in, char **out, s3s_err
 	switch (t->type)
 	{
 		case S3F_T_IP4:
-			if (!s || !parse_ip(AF_INET, s, len, raw))
+			if (!s)
 				return reject(t, s, len, err);
+			/* not an address: stored as it is, as s3db.js does, if it reads back */
+			if (!parse_ip(AF_INET, s, len, raw))
+				return raw_or_reject(t, s, len, out, err);
 			return emit(out, s3f_base64_encode(raw, 4), err);
 
 		case S3F_T_IP6:
-			if (!s || !parse_ip(AF_INET6, s, len, raw))
+			if (!s)
 				return reject(t, s, len, err);
+			if (!parse_ip(AF_INET6, s, len, raw))
+				return raw_or_reject(t, s, len, out, err);
 			return emit(out, s3f_base64_encode(raw, 16), err);
 
 		case S3F_T_GEO_LAT:

@@ -104,6 +104,8 @@ await ins('t_scalars', { id: 'empty', s: '', n: 0, i: -5, b: false, opt: '' });
 await ins('t_scalars', { id: 'specials', s: 'd:abc', n: -62, i: 62, b: true, opt: 'a|b 100% \\ line1\nline2' });
 await ins('t_scalars', { id: 'jsonish', s: '{"a":1}', n: 98.6, i: 1000, b: true, opt: '[1,2]' });
 await ins('t_scalars', { id: 'big-n', s: 'x', n: -1e21, i: -123456789, b: false });
+/* an integer beyond bigint: s3db.js's integer rule only asks for no fraction */
+await ins('t_scalars', { id: 'big-i', s: 'x', n: 1, i: 1e20, b: true });
 await upd('t_scalars', 'r1', { s: 'hello again', n: 43.5 });
 await pat('t_scalars', 'é', { opt: 'patché' });
 
@@ -123,6 +125,8 @@ await ins('t_arrays', {
   id: 'a256', tags: ['big'], nums: [1], ints: [1], emb: emb(6),
   big: Array.from({ length: 256 }, (_, j) => Math.cos(j) * (j % 7 - 3)),
 });
+/* embeddings keep six decimals of any magnitude; integer items beyond bigint */
+await ins('t_arrays', { id: 'a-edges', tags: [], nums: [], ints: [1e20, -1e19], emb: [123456.789012, 1e10, -98765.4321, 0, 1, 2, 3, 4] });
 await upd('t_arrays', 'a1', { tags: ['c'], nums: [9.75] });
 
 await declare('t_objects', {
@@ -163,6 +167,12 @@ await ins('t_special', special({
   id: 's3 ñ', money: 1234567.89, lat: -90, lon: -180, pt: { latitude: 0, longitude: 0 },
   dt: '1969-12-31T23:59:59.000Z', d: '2099-12-31', t: '23:59:59.999', ip6: '::1', ip4: '0.0.0.0',
   ean: '012345678905', dur: 'PT0.25S',
+}));
+/* values s3db.js accepts that a narrower SQL type would refuse: a CIDR with
+   host bits set, ip4/ip6 strings that are not addresses (validated as plain
+   strings, stored as they are), an IPv6 zone id */
+await ins('t_special', special({
+  id: 's4 edges', cidr: '10.168.104.0/12', ip4: 'not-an-ip', ip6: 'fe80::1%eth0',
 }));
 await upd('t_special', 's1', { money: 5.5, t: '07:08:09.010', sec: 'changed secret' });
 

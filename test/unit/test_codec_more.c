@@ -18,10 +18,15 @@ test_special(void)
 	CHECK_DEC("ip4", "wKgAAQ==", "\"192.168.0.1\"");
 	CHECK_DEC("ip4", "CgAA/w==", "\"10.0.0.255\"");
 	CHECK_DEC("ip4", "10.1.2.3", "\"10.1.2.3\"");
-	CHECK_DEC("ip4", "garbage!", "ERR");
+	/* not an address: s3db.js stores and reads such a string as it is */
+	CHECK_DEC("ip4", "garbage!", "\"garbage!\"");
+	CHECK_DEC("ip6", "fe80::1%eth0", "\"fe80::1%eth0\"");
 	CHECK_ENC_STR("ip4", "192.168.0.1", "wKgAAQ==");
 	CHECK_ENC_STR("ip4", "10.0.0.255", "CgAA/w==");
-	CHECK_ENC_STR("ip4", "300.0.0.1", "ERR");
+	CHECK_ENC_STR("ip4", "300.0.0.1", "300.0.0.1");
+	CHECK_ENC_STR("ip6", "localhost", "localhost");
+	/* a raw string that would read back as an address is refused */
+	CHECK_ENC_STR("ip4", "AAAAAA==", "ERR");
 	CHECK_DEC("ip6", "IAENuAAAAAAAAAAAAAAAAQ==", "\"2001:db8::1\"");
 	CHECK_ENC_STR("ip6", "2001:db8::1", "IAENuAAAAAAAAAAAAAAAAQ==");
 	CHECK_ENC_STR("ip6", "2001:0db8:0000:0000:0000:0000:0000:0001", "IAENuAAAAAAAAAAAAAAAAQ==");
