@@ -102,6 +102,9 @@ extern bool s3f_input_number(const s3f_val *in, double *d);
 extern s3s_code s3f_geo_point_value(double lat, double lon, s3f_val *out, s3s_error *err);
 
 /* ---- secrets (secret.c) ---- */
+/* s3db.js would read a raw ip4/ip6 string as an address of want bytes. */
+extern bool s3f_ip_raw_misread(const char *s, size_t len, size_t want);
+
 extern s3s_code s3f_secret_decrypt(const char *passphrase, const char *stored, size_t len,
 								   char **plain, size_t *plainlen, s3s_error *err);
 /* Encrypt with random salt and IV. */

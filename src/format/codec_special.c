@@ -368,6 +368,37 @@ reject(const s3f_typeinfo *t, const char *s, size_t len, s3s_error *err)
 	return s3f_value_error(err, S3S_ERR_INVALID, s3f_type_name(t->type), s ? s : "", s ? len : 0);
 }
 
+/*
+ * Would s3db.js misread a string stored raw in an ip4/ip6 attribute?  It
+ * reads every value with Node's Buffer.from(value, 'base64'), which skips
+ * characters outside the base64 alphabets (so "300.1.2.3" is "300123"), and
+ * takes an address whenever that yields want bytes.  Counted both with and
+ * without stopping at '=', to refuse either reading.
+ */
+bool
+s3f_ip_raw_misread(const char *s, size_t len, size_t want)
+{
+	size_t		all = 0,
+				head = 0;
+	bool		stopped = false;
+
+	for (size_t i = 0; i < len; i++)
+	{
+		char		c = s[i];
+		bool		b64 = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			(c >= '0' && c <= '9') || c == '+' || c == '/' || c == '-' || c == '_';
+
+		if (c == '=')
+			stopped = true;
+		if (!b64)
+			continue;
+		all++;
+		if (!stopped)
+			head++;
+	}
+	return all * 3 / 4 == want || head * 3 / 4 == want;
+}
+
 /* Store s raw when reading it back gives exactly s. */
 static s3s_code
 raw_or_reject(const s3f_typeinfo *t, const char *s, size_t len, char **out, s3s_error *err)
@@ -473,16 +504,21 @@ s3f_special_encode(const s3f_typeinfo *t, const s3f_val *in, char **out, s3s_err
 		case S3F_T_IP4:
 			if (!s)
 				return reject(t, s, len, err);
-			/* not an address: stored as it is, as s3db.js does, if it reads back */
+			/*
+			 * not an address: stored as it is, as s3db.js does, when both
+			 * s3db.js and we read it back as it is
+			 */
 			if (!parse_ip(AF_INET, s, len, raw))
-				return raw_or_reject(t, s, len, out, err);
+				return s3f_ip_raw_misread(s, len, 4) ? reject(t, s, len, err) :
+					raw_or_reject(t, s, len, out, err);
 			return emit(out, s3f_base64_encode(raw, 4), err);
 
 		case S3F_T_IP6:
 			if (!s)
 				return reject(t, s, len, err);
 			if (!parse_ip(AF_INET6, s, len, raw))
-				return raw_or_reject(t, s, len, out, err);
+				return s3f_ip_raw_misread(s, len, 16) ? reject(t, s, len, err) :
+					raw_or_reject(t, s, len, out, err);
 			return emit(out, s3f_base64_encode(raw, 16), err);
 
 		case S3F_T_GEO_LAT:

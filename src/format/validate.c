@@ -467,9 +467,16 @@ check_value(const s3f_attr *a, s3f_val *v, s3s_error *err)
 			rc = check_fail(err, a, "must be a valid url%s", NULL, 0);
 		else if (t->type == S3F_T_UUID && !uuid_ok(v->str, v->len))
 			rc = check_fail(err, a, "must be a valid uuid%s", NULL, 0);
-		else if (t->type == S3F_T_IP4 && !ip_ok(AF_INET, v->str, v->len))
+		/*
+		 * s3db.js validates ip4/ip6 as plain strings and stores one that is
+		 * not an address as it is; refused only when it would read it back
+		 * as an address (see s3f_ip_raw_misread)
+		 */
+		else if (t->type == S3F_T_IP4 && !ip_ok(AF_INET, v->str, v->len) &&
+				 s3f_ip_raw_misread(v->str, v->len, 4))
 			rc = check_fail(err, a, "must be a valid ipv4 address%s", NULL, 0);
-		else if (t->type == S3F_T_IP6 && !ip_ok(AF_INET6, v->str, v->len))
+		else if (t->type == S3F_T_IP6 && !ip_ok(AF_INET6, v->str, v->len) &&
+				 s3f_ip_raw_misread(v->str, v->len, 16))
 			rc = check_fail(err, a, "must be a valid ipv6 address%s", NULL, 0);
 		goto done;
 	}

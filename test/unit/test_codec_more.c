@@ -23,9 +23,10 @@ test_special(void)
 	CHECK_DEC("ip6", "fe80::1%eth0", "\"fe80::1%eth0\"");
 	CHECK_ENC_STR("ip4", "192.168.0.1", "wKgAAQ==");
 	CHECK_ENC_STR("ip4", "10.0.0.255", "CgAA/w==");
-	CHECK_ENC_STR("ip4", "300.0.0.1", "300.0.0.1");
-	CHECK_ENC_STR("ip6", "localhost", "localhost");
-	/* a raw string that would read back as an address is refused */
+	CHECK_ENC_STR("ip4", "not-an-ip", "not-an-ip");
+	CHECK_ENC_STR("ip6", "fe80::1%eth0", "fe80::1%eth0");
+	/* raw strings s3db.js would read back as an address are refused */
+	CHECK_ENC_STR("ip4", "300.0.0.1", "ERR");
 	CHECK_ENC_STR("ip4", "AAAAAA==", "ERR");
 	CHECK_DEC("ip6", "IAENuAAAAAAAAAAAAAAAAQ==", "\"2001:db8::1\"");
 	CHECK_ENC_STR("ip6", "2001:db8::1", "IAENuAAAAAAAAAAAAAAAAQ==");
