@@ -62,9 +62,9 @@ SELECT twin($$INSERT INTO @ VALUES ('a', 'second', 10), ('c', 'new', 3) ON CONFL
 -- the same id twice in one statement: the first is inserted
 SELECT twin($$INSERT INTO @ VALUES ('d', 'one', 4), ('d', 'two', 5) ON CONFLICT DO NOTHING RETURNING id, name$$);
 -- INSERT ... SELECT (inserted in batches), overlapping what exists
-SELECT twin($$INSERT INTO @ SELECT 'g' || g, 'gen', g FROM generate_series(1, 250) g ON CONFLICT DO NOTHING$$);
-SELECT twin($$INSERT INTO @ SELECT 'g' || g, 'again', g FROM generate_series(240, 260) g ON CONFLICT DO NOTHING$$);
-SELECT twin($$INSERT INTO @ SELECT 'g' || g, 'again', g FROM generate_series(240, 270) g ON CONFLICT DO NOTHING RETURNING id$$);
+SELECT twin($$INSERT INTO @ SELECT 'g' || g, 'gen', g FROM generate_series(1, 120) g ON CONFLICT DO NOTHING$$);
+SELECT twin($$INSERT INTO @ SELECT 'g' || g, 'again', g FROM generate_series(110, 130) g ON CONFLICT DO NOTHING$$);
+SELECT twin($$INSERT INTO @ SELECT 'g' || g, 'again', g FROM generate_series(110, 140) g ON CONFLICT DO NOTHING RETURNING id$$);
 SELECT * FROM differ();
 
 -- inside a transaction: what it inserted, deleted and truncated counts

@@ -94,7 +94,7 @@ SELECT same($$SELECT * FROM @ WHERE city IS NULL$$);
 SELECT same($$SELECT p.id, (SELECT note FROM @ f WHERE f.id = p.id) FROM probe p$$);
 SELECT same($$SELECT p.id, l.note FROM probe p, LATERAL (SELECT note FROM @ f WHERE f.id = p.id LIMIT 1) l$$);
 EXPLAIN (COSTS OFF) SELECT p.id, (SELECT note FROM ft f WHERE f.id = p.id) FROM probe p;
-INSERT INTO fm SELECT 'm' || g, g FROM generate_series(1, 300) g;
+INSERT INTO fm SELECT 'm' || g, g FROM generate_series(1, 60) g;
 INSERT INTO fm VALUES ('x1', -1), ('X1', -2);
 INSERT INTO hm SELECT * FROM fm;
 RESET ROLE;

@@ -24,6 +24,8 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 
 #include "fdw/s3db_fdw.h"
@@ -51,30 +53,96 @@ s3db_conflict_do_nothing(OnConflictAction action, Relation rel)
 	return false;
 }
 
-/* Is the record in the store?  (A HEAD; an error other than 404 raises.) */
-static bool
-in_store(S3dbModifyState *ms, const char *id)
+/* An id looked up ahead, and whether its record is in the store. */
+typedef struct Looked
 {
-	s3s_request r;
-	char	   *k = s3f_key_data(ms->res->name, id);
-	char	   *key = pstrdup(k);
+	char	   *id;				/* hash key */
 	bool		found;
+} Looked;
 
-	free(k);
-	s3s_request_init(&r, S3S_OP_HEAD, key);
-	s3db_execute(ms->conn, &r, 1);
-	found = r.err.code == S3S_OK;
-	if (!found && r.err.code != S3S_ERR_NOT_FOUND)
+/*
+ * Are the records in the store?  One HEAD per id, sent together; an error
+ * other than 404 raises.
+ */
+static void
+in_store(S3dbModifyState *ms, char **ids, bool *found, int n)
+{
+	s3s_request *reqs = palloc0(sizeof(s3s_request) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
 	{
-		s3s_error	e = r.err;
+		char	   *k = s3f_key_data(ms->res->name, ids[i]);
 
-		s3s_request_reset(&r);
-		s3db_report(&e, psprintf("could not look up record \"%s\" of resource \"%s\"",
-								 id, ms->res->name));
+		s3s_request_init(&reqs[i], S3S_OP_HEAD, pstrdup(k));
+		free(k);
 	}
-	s3s_request_reset(&r);
-	pfree(key);
-	return found;
+	s3db_execute(ms->conn, reqs, n);
+	for (int i = 0; i < n; i++)
+	{
+		found[i] = reqs[i].err.code == S3S_OK;
+		if (!found[i] && reqs[i].err.code != S3S_ERR_NOT_FOUND)
+		{
+			s3s_error	e = reqs[i].err;
+
+			for (int j = 0; j < n; j++)
+				s3s_request_reset(&reqs[j]);
+			s3db_report(&e, psprintf("could not look up record \"%s\" of resource \"%s\"",
+									 ids[i], ms->res->name));
+		}
+	}
+	for (int i = 0; i < n; i++)
+		s3s_request_reset(&reqs[i]);
+	pfree(reqs);
+}
+
+/*
+ * A batch of an INSERT ... SELECT: look up the given ids of its rows in the
+ * store together, rather than one round trip per row.  The answers serve
+ * s3db_conflict_skip for this batch only.
+ */
+void
+s3db_conflict_prefetch(S3dbModifyState *ms, TupleTableSlot **slots, int nslots)
+{
+	MemoryContext old;
+	char	  **ids;
+	bool	   *found;
+	int			n = 0;
+
+	if (ms->prefetch_cxt == NULL)
+		ms->prefetch_cxt = AllocSetContextCreate(ms->cxt, "s3db_fdw conflict lookups",
+												 ALLOCSET_DEFAULT_SIZES);
+	MemoryContextReset(ms->prefetch_cxt);
+	ms->prefetched = NULL;
+	if (ms->id_col < 0 ||
+		s3db_pending_truncated(ms->serverid, ms->userid, ms->res->name))
+		return;
+	old = MemoryContextSwitchTo(ms->prefetch_cxt);
+	ids = palloc(sizeof(char *) * Max(nslots, 1));
+	found = palloc(sizeof(bool) * Max(nslots, 1));
+	ms->prefetched = s3db_strhash_create("s3db_fdw conflict lookups", sizeof(Looked),
+										 ms->prefetch_cxt);
+	for (int i = 0; i < nslots; i++)
+	{
+		int			a = ms->cols[ms->id_col].attnum - 1;
+		char	   *id;
+		bool		dup;
+
+		slot_getallattrs(slots[i]);
+		if (slots[i]->tts_isnull[a])
+			continue;
+		id = TextDatumGetCString(slots[i]->tts_values[a]);
+		if (!s3f_valid_id(id, NULL) ||
+			s3db_pending_state(ms->serverid, ms->userid, ms->res->name, id, NULL, NULL))
+			continue;
+		(void) s3db_strhash_lookup(ms->prefetched, id, HASH_ENTER, &dup, ms->prefetch_cxt);
+		if (!dup)
+			ids[n++] = id;
+	}
+	in_store(ms, ids, found, n);
+	for (int i = 0; i < n; i++)
+		((Looked *) s3db_strhash_lookup(ms->prefetched, ids[i], HASH_FIND, NULL,
+										ms->prefetch_cxt))->found = found[i];
+	MemoryContextSwitchTo(old);
 }
 
 /*
@@ -91,7 +159,20 @@ s3db_conflict_skip(S3dbModifyState *ms, const char *id)
 		return op != PENDING_DELETE;
 	if (s3db_pending_truncated(ms->serverid, ms->userid, ms->res->name))
 		return false;
-	return in_store(ms, id);
+	if (ms->prefetched != NULL)
+	{
+		Looked	   *l = s3db_strhash_lookup(ms->prefetched, id, HASH_FIND, NULL, NULL);
+
+		if (l != NULL)
+			return l->found;
+	}
+	{
+		char	   *ids[1] = {(char *) id};
+		bool		found[1];
+
+		in_store(ms, ids, found, 1);
+		return found[0];
+	}
 }
 
 /*

@@ -405,7 +405,8 @@ s3dbExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 	 * The rows ON CONFLICT DO NOTHING skips are not returned: the inserted
 	 * ones go into an array of our own (the executor reuses its slots).
 	 */
-	done = MemoryContextAlloc(ms->cxt, sizeof(TupleTableSlot *) * Max(*numSlots, 1));
+	s3db_conflict_prefetch(ms, slots, *numSlots);
+	done = MemoryContextAlloc(ms->prefetch_cxt, sizeof(TupleTableSlot *) * Max(*numSlots, 1));
 	for (int i = 0; i < *numSlots; i++)
 		if (insert_one(ms, slots[i]) != NULL)
 			done[n++] = slots[i];

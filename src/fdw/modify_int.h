@@ -44,6 +44,8 @@ typedef struct S3dbModifyState
 	bool		sets_updated_at;	/* this UPDATE assigns "updatedAt" itself */
 	bool		do_nothing;		/* INSERT ... ON CONFLICT DO NOTHING */
 	HTAB	   *changed;		/* ids this UPDATE/DELETE changed, or NULL */
+	HTAB	   *prefetched;		/* ON CONFLICT: ids of the batch looked up */
+	MemoryContext prefetch_cxt;
 } S3dbModifyState;
 
 /* rows.c */
@@ -58,6 +60,7 @@ extern void s3db_returning_row(S3dbModifyState *ms, TupleTableSlot *slot, const 
 /* conflict.c */
 extern bool s3db_conflict_do_nothing(OnConflictAction action, Relation rel);
 extern bool s3db_conflict_skip(S3dbModifyState *ms, const char *id);
+extern void s3db_conflict_prefetch(S3dbModifyState *ms, TupleTableSlot **slots, int nslots);
 extern void s3db_conflict_at_commit(const char *resource, const char *id);
 
 #endif							/* S3DB_MODIFY_INT_H */
