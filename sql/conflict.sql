@@ -17,6 +17,11 @@ CREATE TABLE ht (id text PRIMARY KEY, name text, n bigint);
 GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ft, ht TO regress_s3db_conflict;
 -- the plugin configuration tables are read on every write (TTL, audit)
 GRANT SELECT ON s3db_fdw_ttl, s3db_fdw_audit TO regress_s3db_conflict;
+-- (a file:// store also needs the server-file roles)
+SELECT :'write_url' LIKE 'file:%' AS file_store \gset
+\if :file_store
+GRANT pg_read_server_files, pg_write_server_files TO regress_s3db_conflict;
+\endif
 
 -- twin(stmt): run stmt with @ replaced by ft, then by ht; compare what each
 -- reports (row count, or the RETURNING rows) and say "same" or both results

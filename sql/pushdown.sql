@@ -24,6 +24,11 @@ CREATE TABLE hm (id text PRIMARY KEY, v int);
 GRANT SELECT, INSERT, UPDATE, DELETE ON ft, ht, probe, fm, hm TO regress_s3db_pushdown;
 -- the plugin configuration tables are read on every write (TTL, audit)
 GRANT SELECT ON s3db_fdw_ttl, s3db_fdw_audit TO regress_s3db_pushdown;
+-- (a file:// store also needs the server-file roles)
+SELECT :'write_url' LIKE 'file:%' AS file_store \gset
+\if :file_store
+GRANT pg_read_server_files, pg_write_server_files TO regress_s3db_pushdown;
+\endif
 
 -- same(q [, arg]): q (with @ for the table) on the foreign table with
 -- pushdown on, with pushdown off, and on the heap twin; the rows, sorted
