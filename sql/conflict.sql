@@ -134,6 +134,12 @@ SELECT twin($$INSERT INTO @ SELECT 'g' || g, 'again', g FROM generate_series(200
               ON CONFLICT DO NOTHING$$, 'parted', 'hparted');
 SELECT * FROM parted EXCEPT SELECT * FROM hparted;
 SELECT * FROM hparted EXCEPT SELECT * FROM parted;
+-- generated ids are new: inserted without a lookup
+SELECT count(*), bool_and(length(id) > 0) FROM ft;
+WITH r AS (INSERT INTO ft (name, n) SELECT 'generated', g FROM generate_series(1, 3) g
+           ON CONFLICT DO NOTHING RETURNING id)
+SELECT count(*), count(DISTINCT id) FROM r;
+SELECT count(*) FROM ft WHERE name = 'generated';
 RESET ROLE;
 
 SET client_min_messages = warning;

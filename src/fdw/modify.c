@@ -332,11 +332,13 @@ insert_one(S3dbModifyState *ms, TupleTableSlot *slot)
 	s3s_error	err;
 	bool		prev_insert = false;
 	bool		known;
+	bool		given_id;
 	S3dbPendingOp prev_op = PENDING_PUT;
 
 	MemoryContextReset(ms->row_cxt);
 	slot_getallattrs(slot);
-	if (ms->id_col >= 0 && !slot->tts_isnull[ms->cols[ms->id_col].attnum - 1])
+	given_id = ms->id_col >= 0 && !slot->tts_isnull[ms->cols[ms->id_col].attnum - 1];
+	if (given_id)
 		id = TextDatumGetCString(slot->tts_values[ms->cols[ms->id_col].attnum - 1]);
 	else
 		id = s3db_new_id(ms);
@@ -348,8 +350,12 @@ insert_one(S3dbModifyState *ms, TupleTableSlot *slot)
 				 errmsg("invalid record id \"%.100s\"", id),
 				 errdetail("%s", err.message)));
 
-	/* ON CONFLICT DO NOTHING: a row whose record exists is not inserted */
-	if (ms->do_nothing && s3db_conflict_skip(ms, id))
+	/*
+	 * ON CONFLICT DO NOTHING: a row whose record exists is not inserted.  An
+	 * id generated here is new (random, or from the shared sequence); should
+	 * it exist after all, the commit skips it like any raced row.
+	 */
+	if (ms->do_nothing && given_id && s3db_conflict_skip(ms, id))
 	{
 		MemoryContextSwitchTo(old);
 		return NULL;
