@@ -15,8 +15,6 @@ CREATE FOREIGN TABLE ft (id text, name text, n bigint) SERVER cs OPTIONS (resour
 SELECT s3db_create_resource('ft');
 CREATE TABLE ht (id text PRIMARY KEY, name text, n bigint);
 GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ft, ht TO regress_s3db_conflict;
--- the plugin configuration tables are read on every write (TTL, audit)
-GRANT SELECT ON s3db_fdw_ttl, s3db_fdw_audit TO regress_s3db_conflict;
 -- (a file:// store also needs the server-file roles)
 SELECT :'write_url' LIKE 'file:%' AS file_store \gset
 \if :file_store

@@ -22,8 +22,6 @@ CREATE FOREIGN TABLE fm (id text, v int) SERVER ps OPTIONS (resource 'many');
 SELECT s3db_create_resource('fm');
 CREATE TABLE hm (id text PRIMARY KEY, v int);
 GRANT SELECT, INSERT, UPDATE, DELETE ON ft, ht, probe, fm, hm TO regress_s3db_pushdown;
--- the plugin configuration tables are read on every write (TTL, audit)
-GRANT SELECT ON s3db_fdw_ttl, s3db_fdw_audit TO regress_s3db_pushdown;
 -- (a file:// store also needs the server-file roles)
 SELECT :'write_url' LIKE 'file:%' AS file_store \gset
 \if :file_store
