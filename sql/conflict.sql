@@ -6,19 +6,22 @@
 --
 \getenv write_url S3DB_WRITE_URL
 SELECT :'write_url' || '-conflict' AS conflict_url \gset
-CREATE ROLE regress_s3db_conflict LOGIN;
+-- roles are shared by the databases of a cluster, which may run this file
+-- side by side (test/valgrind/run.sh): one role per database
+SELECT 'regress_s3db_conflict_' || current_database() AS app_role \gset
+CREATE ROLE :"app_role" LOGIN;
 CREATE SERVER cs FOREIGN DATA WRAPPER s3db_fdw;
-CREATE USER MAPPING FOR regress_s3db_conflict SERVER cs OPTIONS (connection_string :'conflict_url');
+CREATE USER MAPPING FOR :"app_role" SERVER cs OPTIONS (connection_string :'conflict_url');
 CREATE USER MAPPING FOR CURRENT_USER SERVER cs OPTIONS (connection_string :'conflict_url');
-GRANT USAGE ON FOREIGN SERVER cs TO regress_s3db_conflict;
+GRANT USAGE ON FOREIGN SERVER cs TO :"app_role";
 CREATE FOREIGN TABLE ft (id text, name text, n bigint) SERVER cs OPTIONS (resource 'things');
 SELECT s3db_create_resource('ft');
 CREATE TABLE ht (id text PRIMARY KEY, name text, n bigint);
-GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ft, ht TO regress_s3db_conflict;
+GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ft, ht TO :"app_role";
 -- (a file:// store also needs the server-file roles)
 SELECT :'write_url' LIKE 'file:%' AS file_store \gset
 \if :file_store
-GRANT pg_read_server_files, pg_write_server_files TO regress_s3db_conflict;
+GRANT pg_read_server_files, pg_write_server_files TO :"app_role";
 \endif
 
 -- twin(stmt): run stmt with @ replaced by ft, then by ht; compare what each
@@ -56,7 +59,7 @@ LANGUAGE sql AS $$
   (SELECT 'only heap', * FROM (SELECT * FROM ht EXCEPT SELECT * FROM ft) b)
 $$;
 
-SET ROLE regress_s3db_conflict;
+SET ROLE :"app_role";
 SELECT twin($$INSERT INTO @ VALUES ('a', 'first', 1), ('b', 'first', 2)$$);
 
 -- an id in the store: skipped, not an error, and not counted
@@ -122,8 +125,8 @@ CREATE TABLE hparted (id text PRIMARY KEY, name text, n bigint) PARTITION BY RAN
 CREATE TABLE hparted_low PARTITION OF hparted FOR VALUES FROM (MINVALUE) TO ('m');
 CREATE TABLE hparted_rest PARTITION OF hparted FOR VALUES FROM ('m') TO (MAXVALUE);
 INSERT INTO hparted_low SELECT * FROM ht WHERE id < 'm';
-GRANT SELECT, INSERT, UPDATE, DELETE ON parted, hparted TO regress_s3db_conflict;
-SET ROLE regress_s3db_conflict;
+GRANT SELECT, INSERT, UPDATE, DELETE ON parted, hparted TO :"app_role";
+SET ROLE :"app_role";
 SELECT twin($$INSERT INTO @ VALUES ('k2', 'routed', 0), ('b2', 'routed', 0), ('x', 'rest', 0)
               ON CONFLICT DO NOTHING RETURNING *$$, 'parted', 'hparted');
 SELECT twin($$INSERT INTO @ SELECT 'g' || g, 'routed', g FROM generate_series(200, 300, 10) g
@@ -143,5 +146,5 @@ RESET ROLE;
 SET client_min_messages = warning;
 DROP SERVER cs CASCADE;
 DROP TABLE ht, parted, hparted CASCADE;
-DROP OWNED BY regress_s3db_conflict;
-DROP ROLE regress_s3db_conflict;
+DROP OWNED BY :"app_role";
+DROP ROLE :"app_role";

@@ -7,11 +7,14 @@
 --
 \getenv write_url S3DB_WRITE_URL
 SELECT :'write_url' || '-pushdown' AS pushdown_url \gset
-CREATE ROLE regress_s3db_pushdown LOGIN;
+-- roles are shared by the databases of a cluster, which may run this file
+-- side by side (test/valgrind/run.sh): one role per database
+SELECT 'regress_s3db_pushdown_' || current_database() AS app_role \gset
+CREATE ROLE :"app_role" LOGIN;
 CREATE SERVER ps FOREIGN DATA WRAPPER s3db_fdw;
-CREATE USER MAPPING FOR regress_s3db_pushdown SERVER ps OPTIONS (connection_string :'pushdown_url');
+CREATE USER MAPPING FOR :"app_role" SERVER ps OPTIONS (connection_string :'pushdown_url');
 CREATE USER MAPPING FOR CURRENT_USER SERVER ps OPTIONS (connection_string :'pushdown_url');
-GRANT USAGE ON FOREIGN SERVER ps TO regress_s3db_pushdown;
+GRANT USAGE ON FOREIGN SERVER ps TO :"app_role";
 CREATE FOREIGN TABLE ft (id text, city text, n bigint, note text) SERVER ps OPTIONS (resource 'places');
 SELECT s3db_create_resource('ft', 'body-overflow',
   '{"byCity": {"fields": {"city": "string"}}, "byN": {"fields": {"n": "number"}}}');
@@ -21,11 +24,11 @@ CREATE TABLE probe (id text, city text);
 CREATE FOREIGN TABLE fm (id text, v int) SERVER ps OPTIONS (resource 'many');
 SELECT s3db_create_resource('fm');
 CREATE TABLE hm (id text PRIMARY KEY, v int);
-GRANT SELECT, INSERT, UPDATE, DELETE ON ft, ht, probe, fm, hm TO regress_s3db_pushdown;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ft, ht, probe, fm, hm TO :"app_role";
 -- (a file:// store also needs the server-file roles)
 SELECT :'write_url' LIKE 'file:%' AS file_store \gset
 \if :file_store
-GRANT pg_read_server_files, pg_write_server_files TO regress_s3db_pushdown;
+GRANT pg_read_server_files, pg_write_server_files TO :"app_role";
 \endif
 
 -- same(q [, arg]): q (with @ for the table) on the foreign table with
@@ -51,7 +54,7 @@ BEGIN
   RETURN format('DIFFER: pushed [%s], not pushed [%s], heap [%s]', res[1], res[2], res[3]);
 END $$;
 
-SET ROLE regress_s3db_pushdown;
+SET ROLE :"app_role";
 INSERT INTO ft VALUES ('x1', 'Berlin', 1, 'lower x1'), ('X2', 'berlin', 2, 'upper X2'),
   ('a', 'Rio', 1, NULL), ('b', 'Lima', 3, 'b'), ('Straße', 'München', 4, 'eszett'),
   ('c', NULL, NULL, 'no city');
@@ -102,7 +105,7 @@ INSERT INTO fm VALUES ('x1', -1), ('X1', -2);
 INSERT INTO hm SELECT * FROM fm;
 RESET ROLE;
 ANALYZE probe;
-SET ROLE regress_s3db_pushdown;
+SET ROLE :"app_role";
 EXPLAIN (COSTS OFF) SELECT p.id, f.v FROM probe p JOIN fm f ON f.id = p.id;
 SELECT same($$SELECT p.id, f.v FROM probe p JOIN @ f ON f.id = p.id$$, NULL, 'fm', 'hm');
 SELECT same($$SELECT p.id, f.v FROM probe p JOIN @ f ON f.id = p.id COLLATE ci$$, NULL, 'fm', 'hm');
@@ -130,8 +133,8 @@ CREATE FOREIGN TABLE ft_ci (id text COLLATE ci, city text COLLATE ci, n bigint, 
   SERVER ps OPTIONS (resource 'places');
 CREATE TABLE ht_ci (id text COLLATE ci, city text COLLATE ci, n bigint, note text);
 INSERT INTO ht_ci SELECT * FROM ht;
-GRANT SELECT ON ft_ci, ht_ci TO regress_s3db_pushdown;
-SET ROLE regress_s3db_pushdown;
+GRANT SELECT ON ft_ci, ht_ci TO :"app_role";
+SET ROLE :"app_role";
 EXPLAIN (COSTS OFF) SELECT * FROM ft_ci WHERE id = 'X1';
 SELECT same($$SELECT * FROM @_ci WHERE id = 'X1'$$);
 SELECT same($$SELECT * FROM @_ci WHERE city IN ('BERLIN', 'lima')$$);
@@ -155,5 +158,5 @@ DROP SERVER ps CASCADE;
 DROP TABLE ht, ht_ci, hm, probe;
 DROP FUNCTION same(text, text[], text, text);
 DROP COLLATION ci;
-DROP OWNED BY regress_s3db_pushdown;
-DROP ROLE regress_s3db_pushdown;
+DROP OWNED BY :"app_role";
+DROP ROLE :"app_role";
