@@ -20,15 +20,10 @@
  * a record is either in its old state or in its new one, with its
  * references; an error aborts the transaction.
  *
- * A commit that fails after some of its writes landed (records changed in
- * phase 3, the new records before them, a truncate, an earlier connection's
- * writes) does not report the failure as it came: a serialization failure
- * says "retry", and a retry would apply the landed part twice.  It reports
- * what landed under 58000 (system_error: the store, outside PostgreSQL, is
- * left in a state PostgreSQL did not commit), which retry loops keyed on
- * class 40 do not retry.  The tally of landed writes spans the connections
- * of one commit.  A failure to delete stale references (phase 4) comes
- * after every record landed: it is a warning, the commit succeeds.
+ * A commit that fails after some of its writes landed reports what landed
+ * (commit_landed.c), so the tally is kept as the writes succeed.  A failure
+ * to delete stale references (phase 4) comes after every record landed: it
+ * is a warning, the commit succeeds.
  *
  * Every phase is a pass over the records a chunk at a time (xact.c reads
  * each chunk back, from memory or from its temporary file, into a context
@@ -41,9 +36,7 @@
 
 #include "access/xact.h"
 #include "foreign/foreign.h"
-#include "lib/stringinfo.h"
 #include "miscadmin.h"
-#include "storage/proc.h"
 #include "utils/memutils.h"
 
 #include "fdw/s3db_fdw.h"
@@ -58,137 +51,6 @@ meta_view(s3s_meta *m, const S3dbPayload *p)
 	m->cap = p->nmeta;
 	m->keys = p->mkeys;
 	m->values = p->mvals;
-}
-
-/* ---------------------------------------------------------------------
- * What landed: per server and resource, counted as the writes succeed
- * ---------------------------------------------------------------------
- */
-typedef struct Landed
-{
-	char	   *server;
-	char	   *resource;
-	int64		created;
-	int64		changed;
-	int64		deleted;
-	bool		truncated;
-} Landed;
-
-static List *landed = NIL;		/* of Landed, in TopTransactionContext */
-static LocalTransactionId landed_lxid = InvalidLocalTransactionId;
-
-static LocalTransactionId
-current_lxid(void)
-{
-#if PG_VERSION_NUM >= 170000
-	return MyProc->vxid.lxid;
-#else
-	return MyProc->lxid;
-#endif
-}
-
-/* The tally of this transaction's commit (a new commit starts from zero). */
-static Landed *
-landed_entry(const char *server, const char *resource)
-{
-	ListCell   *lc;
-	Landed	   *l;
-	MemoryContext old;
-
-	if (landed_lxid != current_lxid())
-	{
-		landed = NIL;			/* the previous transaction's memory is gone */
-		landed_lxid = current_lxid();
-	}
-	foreach(lc, landed)
-	{
-		l = (Landed *) lfirst(lc);
-		if (strcmp(l->server, server) == 0 && strcmp(l->resource, resource) == 0)
-			return l;
-	}
-	old = MemoryContextSwitchTo(TopTransactionContext);
-	l = palloc0(sizeof(Landed));
-	l->server = pstrdup(server);
-	l->resource = pstrdup(resource);
-	landed = lappend(landed, l);
-	MemoryContextSwitchTo(old);
-	return l;
-}
-
-static bool
-landed_any(void)
-{
-	ListCell   *lc;
-
-	if (landed_lxid != current_lxid())
-		return false;
-	foreach(lc, landed)
-	{
-		Landed	   *l = (Landed *) lfirst(lc);
-
-		if (l->created || l->changed || l->deleted || l->truncated)
-			return true;
-	}
-	return false;
-}
-
-static void
-append_count(StringInfo buf, int64 n, const char *what, bool *first)
-{
-	if (n == 0)
-		return;
-	appendStringInfo(buf, "%s" INT64_FORMAT " %s", *first ? "" : ", ", n, what);
-	*first = false;
-}
-
-/* "resource "a" of server "s": truncated, 2 created, 1 changed; ..." */
-static char *
-landed_text(void)
-{
-	StringInfoData buf;
-	ListCell   *lc;
-	bool		any = false;
-
-	initStringInfo(&buf);
-	foreach(lc, landed)
-	{
-		Landed	   *l = (Landed *) lfirst(lc);
-		bool		first = true;
-
-		if (!(l->created || l->changed || l->deleted || l->truncated))
-			continue;
-		appendStringInfo(&buf, "%sresource \"%s\" of server \"%s\": ",
-						 any ? "; " : "", l->resource, l->server);
-		if (l->truncated)
-		{
-			appendStringInfoString(&buf, "truncated");
-			first = false;
-		}
-		append_count(&buf, l->created, l->created == 1 ? "record created" : "records created", &first);
-		append_count(&buf, l->changed, l->changed == 1 ? "record changed" : "records changed", &first);
-		append_count(&buf, l->deleted, l->deleted == 1 ? "record deleted" : "records deleted", &first);
-		any = true;
-	}
-	return buf.data;
-}
-
-/*
- * The commit failed with edata after writes landed: report what landed,
- * with the failure, under an SQLSTATE that does not invite a blind retry.
- */
-static void
-raise_partial_commit(ErrorData *edata) pg_attribute_noreturn();
-
-static void
-raise_partial_commit(ErrorData *edata)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_SYSTEM_ERROR),
-			 errmsg("the transaction was applied to the store only in part"),
-			 errdetail("Written before the failure, and not undone: %s.  The failure: %s%s%s",
-					   landed_text(), edata->message,
-					   edata->detail ? "  " : "", edata->detail ? edata->detail : ""),
-			 errhint("The rest of the transaction was not applied.  Check the records written before running the transaction again.")));
 }
 
 static void
@@ -386,7 +248,7 @@ delete_prefix(Commit *c, const char *prefix, const char *what, const char *trunc
 		s3s_request_reset(&d);
 		pfree(keys);
 		if (truncated)
-			landed_entry(c->server, truncated)->truncated = true;
+			s3db_landed_entry(c->server, truncated)->truncated = true;
 	}
 }
 
@@ -441,7 +303,7 @@ flush_undo(Commit *c)
 		if (c->reqs[i].err.code == S3S_OK || c->reqs[i].err.code == S3S_ERR_NOT_FOUND ||
 			strncmp(key, "resource=", 9) != 0 || (data = strstr(key, "/data/")) == NULL)
 			continue;
-		landed_entry(c->server, pnstrdup(key + 9, data - (key + 9)))->created++;
+		s3db_landed_entry(c->server, pnstrdup(key + 9, data - (key + 9)))->created++;
 	}
 	reset_reqs(c);
 }
@@ -562,23 +424,23 @@ put_references(Commit *c)
 	}
 }
 
-/* Count one record of a resource in a list of Landed (outside chunk memory). */
+/* Count a new record of a resource in a list of S3dbLanded (outside chunk memory). */
 static List *
 count_resource(List *counts, const char *resource)
 {
 	ListCell   *lc;
-	Landed	   *l;
+	S3dbLanded *l;
 
 	foreach(lc, counts)
 	{
-		l = (Landed *) lfirst(lc);
+		l = (S3dbLanded *) lfirst(lc);
 		if (strcmp(l->resource, resource) == 0)
 		{
 			l->created++;
 			return counts;
 		}
 	}
-	l = palloc0(sizeof(Landed));
+	l = palloc0(sizeof(S3dbLanded));
 	l->resource = pstrdup(resource);
 	l->created = 1;
 	return lappend(counts, l);
@@ -598,7 +460,7 @@ put_new_records(Commit *c)
 	int			chunk = 0;
 	S3dbFinal **fsel = palloc(sizeof(S3dbFinal *) * COMMIT_CHUNK);
 	bool	   *ok = palloc(sizeof(bool) * COMMIT_CHUNK);
-	List	   *created = NIL;	/* of Landed, counting new records written */
+	List	   *created = NIL;	/* of S3dbLanded, counting new records written */
 	ListCell   *lc;
 
 	s3db_finals_begin(&fs, c->serverid, c->userid);
@@ -660,9 +522,9 @@ put_new_records(Commit *c)
 	/* landed for good: a later failure no longer undoes them */
 	foreach(lc, created)
 	{
-		Landed	   *l = (Landed *) lfirst(lc);
+		S3dbLanded *l = (S3dbLanded *) lfirst(lc);
 
-		landed_entry(c->server, l->resource)->created += l->created;
+		s3db_landed_entry(c->server, l->resource)->created += l->created;
 	}
 }
 
@@ -699,7 +561,7 @@ put_changed_records(Commit *c)
 		/* what landed first (the whole chunk was sent), then the failure */
 		for (int k = 0; k < c->nreq; k++)
 		{
-			Landed	   *l;
+			S3dbLanded *l;
 
 			if (c->reqs[k].err.code != S3S_OK && !own_change(c->conn, fsel[k], &c->reqs[k]))
 			{
@@ -707,7 +569,7 @@ put_changed_records(Commit *c)
 					bad = k;
 				continue;
 			}
-			l = landed_entry(c->server, fsel[k]->last->resource);
+			l = s3db_landed_entry(c->server, fsel[k]->last->resource);
 			if (fsel[k]->last->op == PENDING_DELETE)
 				l->deleted++;
 			else
@@ -832,14 +694,14 @@ s3db_commit_apply(S3dbConn *conn, Oid serverid, Oid userid, List *truncs)
 	{
 		ErrorData  *edata;
 
-		if (!landed_any())
+		if (!s3db_landed_any())
 			PG_RE_THROW();
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
 		if (edata->elevel > ERROR)
 			PG_RE_THROW();
 		FlushErrorState();
-		raise_partial_commit(edata);
+		s3db_raise_partial_commit(edata);
 	}
 	PG_END_TRY();
 	MemoryContextDelete(c.chunk_cxt);
