@@ -94,6 +94,19 @@ COMMIT;
 SELECT * FROM differ();
 SELECT count(*) FROM ft;
 
+-- a DO NOTHING insert rolled back to a savepoint is gone: the id is free again
+BEGIN;
+SAVEPOINT s;
+SELECT twin($$INSERT INTO @ VALUES ('sp', 'rolled back', 1) ON CONFLICT DO NOTHING$$);
+ROLLBACK TO s;
+SELECT twin($$INSERT INTO @ VALUES ('sp', 'kept', 2) ON CONFLICT DO NOTHING RETURNING *$$);
+SAVEPOINT t;
+SELECT twin($$INSERT INTO @ VALUES ('sp', 'skipped', 3) ON CONFLICT DO NOTHING$$);
+RELEASE t;
+COMMIT;
+SELECT * FROM differ();
+SELECT twin($$DELETE FROM @ WHERE id = 'sp' RETURNING *$$);
+
 -- a join that yields a row twice changes it once, as on a heap table
 SELECT twin($$UPDATE @ SET n = v.n FROM (VALUES ('a', 50), ('a', 50)) v(id, n) WHERE @.id = v.id$$);
 SELECT twin($$UPDATE @ SET n = @.n + 1 FROM generate_series(1, 3) WHERE @.id = 'z' RETURNING @.id, @.n$$);
