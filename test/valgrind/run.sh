@@ -32,7 +32,8 @@ command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get ins
 WORK=$(mktemp -d /tmp/s3db_valgrind.XXXXXX)
 make_work "$WORK"
 cleanup() {
-  pg_stop "$WORK/pg"
+  pg_stop "$WORK/pg-file"
+  pg_stop "$WORK/pg-s3"
   [ -f "$WORK/s3/env" ] && test/s3/stop.sh "$WORK/s3" >/dev/null 2>&1
   if [ "${KEEP_WORK:-0}" = 1 ]; then echo "# kept $WORK"; else rm -rf "$WORK"; fi
 }
@@ -52,8 +53,15 @@ exec valgrind --quiet --trace-children=yes --track-origins=yes --num-callers=40 
 WRAP
 chmod 755 "$WORK/postgres"
 
-PG_POSTGRES=$WORK/postgres PG_START_TIMEOUT=300 pg_start "$WORK/pg" "jit = off" >/dev/null \
-  || { echo "Bail out! could not start PostgreSQL under valgrind"; echo "0 passed, 1 failed"; exit 1; }
+# One cluster per store: the suites create roles, which are shared by the
+# databases of a cluster, so two suites side by side in one cluster would
+# trip over each other's roles.
+declare -A hosts=() ports=()
+vg_cluster() {  # vg_cluster LABEL: a cluster under valgrind, its socket and port kept
+  PG_POSTGRES=$WORK/postgres PG_START_TIMEOUT=300 pg_start "$WORK/pg-$1" "jit = off" >/dev/null \
+    || { echo "Bail out! could not start PostgreSQL under valgrind"; echo "0 passed, 1 failed"; exit 1; }
+  hosts[$1]=$PGHOST; ports[$1]=$PGPORT
+}
 
 cp -r test/fixtures "$WORK/fixtures"
 chown -R "$PGUSER_OS" "$WORK/fixtures" 2>/dev/null || true
@@ -65,21 +73,24 @@ regress() {  # regress LABEL FIXTURE_BASE WRITABLE_STORE
   S3DB_FIXTURE_URL="$base/store" S3DB_BROKEN_URL="$base/broken" S3DB_CORRUPT_URL="$base/corrupt" \
   S3DB_WRITE_URL="$writable" \
     "$PG_REGRESS" --inputdir=. --outputdir="$WORK/regress-$label" --bindir="$PGBIN" \
+      --host="${hosts[$label]}" --port="${ports[$label]}" \
       --load-extension=s3db_fdw --dbname="valgrind_$label" $TESTS
   local rc=$?
   [ $rc -ne 0 ] && [ -f "$WORK/regress-$label/regression.diffs" ] && cat "$WORK/regress-$label/regression.diffs"
   return $rc
 }
 
-# The two stores run side by side, each in its own database: under valgrind
+# The two stores run side by side, each in its own cluster: under valgrind
 # a backend is bound to one core, so the pair takes as long as the slower.
 declare -A pids=() labels=()
 if [ "$MODE" != s3 ]; then
+  vg_cluster file
   make_work "$WORK/write-file"
   regress file "file://$WORK/fixtures" "file://$WORK/write-file" >"$WORK/out-file" 2>&1 &
   pids[file]=$!; labels[file]="pg_regress on file:// under valgrind"
 fi
 if [ "$MODE" != file ]; then
+  vg_cluster s3
   if test/s3/start.sh "$WORK/s3" >/dev/null; then
     . "$WORK/s3/env"
     base=${S3DB_TEST_S3_URL%/}
@@ -103,7 +114,9 @@ for k in file s3; do
 done
 
 # a clean shutdown: every backend and the postmaster exit and report leaks
-as_pg "$PGBIN/pg_ctl" -D "$WORK/pg/data" -m fast -w -t 300 stop >/dev/null 2>&1
+for k in file s3; do
+  [ -d "$WORK/pg-$k/data" ] && as_pg "$PGBIN/pg_ctl" -D "$WORK/pg-$k/data" -m fast -w -t 300 stop >/dev/null 2>&1
+done
 /usr/bin/python3 test/valgrind/check_logs.py "$WORK/vg"
 result "no valgrind error or definite leak passes through s3db_fdw" $?
 
