@@ -47,6 +47,10 @@ typedef struct mem_bucket
 static pthread_mutex_t mem_mutex = PTHREAD_MUTEX_INITIALIZER;
 static mem_bucket *mem_buckets;
 
+/* s3s_memory_set_quirks(): test-only misbehaviour, guarded by mem_mutex */
+static unsigned mem_quirks;
+static int	mem_meta_limit;
+
 static void
 obj_free(mem_obj *o)
 {
@@ -218,11 +222,36 @@ nomem:
 	set_nomem(r);
 }
 
-/* Check If-None-Match / If-Match against the current object (may be NULL). */
+void
+s3s_memory_set_quirks(unsigned flags, int meta_limit)
+{
+	pthread_mutex_lock(&mem_mutex);
+	mem_quirks = flags;
+	mem_meta_limit = meta_limit;
+	pthread_mutex_unlock(&mem_mutex);
+}
+
+/*
+ * Check If-None-Match / If-Match against the current object (may be NULL),
+ * as S3 does, or as the store imitated by s3s_memory_set_quirks() does.
+ */
 static bool
-conditions_hold(s3s_request *r, const mem_obj *cur)
+conditions_hold(const s3s_store *st, s3s_request *r, const mem_obj *cur)
 {
 	const char *op = s3s_op_name(r->op);
+
+	if (mem_quirks & S3S_MEMQ_IGNORE_CONDITIONS)
+		return true;
+	if ((mem_quirks & S3S_MEMQ_IGNORE_DELETE_IF_MATCH) && r->op == S3S_OP_DELETE)
+		return true;
+	if ((mem_quirks & S3S_MEMQ_REFUSE_QUOTED) && r->op != S3S_OP_DELETE &&
+		r->if_match != NULL && !st->cond.if_match_unquoted)
+	{
+		s3s_error_set(&r->err, S3S_ERR_PRECONDITION, op, r->key, "etag does not match");
+		r->err.http_status = 412;
+		strcpy(r->err.s3_code, "PreconditionFailed");
+		return false;
+	}
 
 	if (r->if_none_match && cur != NULL && r->op != S3S_OP_DELETE)
 	{
@@ -340,8 +369,23 @@ do_one(s3s_store *st, const char *bucket, s3s_request *r)
 					if (ctype == NULL)
 						ctype = so->content_type;
 				}
-				if (!conditions_hold(r, obj_find(b, full)))
+				if (!conditions_hold(st, r, obj_find(b, full)))
 					break;
+				if (mem_meta_limit > 0 && r->meta != NULL)
+				{
+					size_t		sum = 0;
+
+					for (int i = 0; i < r->meta->n; i++)
+						sum += strlen(r->meta->keys[i]) + strlen(r->meta->values[i]);
+					if (sum > (size_t) mem_meta_limit)
+					{
+						s3s_error_set(&r->err, S3S_ERR_CLIENT, s3s_op_name(r->op), r->key,
+									  "metadata too large");
+						r->err.http_status = 400;
+						strcpy(r->err.s3_code, "MetadataTooLarge");
+						break;
+					}
+				}
 				if (b == NULL && (b = bucket_find(bucket, true)) == NULL)
 				{
 					set_nomem(r);
@@ -367,7 +411,7 @@ do_one(s3s_store *st, const char *bucket, s3s_request *r)
 
 		case S3S_OP_DELETE:
 			cur = obj_find(b, full);
-			if (r->if_match != NULL && !conditions_hold(r, cur))
+			if (r->if_match != NULL && !conditions_hold(st, r, cur))
 				break;
 			obj_remove(b, full);
 			break;

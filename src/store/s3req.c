@@ -108,14 +108,19 @@ header_name_ok(const char *n)
 	return true;
 }
 
-/* "etag" -> "\"etag\"" (already quoted values are kept). */
+/*
+ * "etag" -> "\"etag\"" (already quoted values are kept), or the bare ETag
+ * when the store wants If-Match unquoted (s3s_conditions).
+ */
 static char *
-quoted(const char *etag)
+etag_value(const s3s_store *st, const char *etag)
 {
 	size_t		n = strlen(etag);
 	char	   *q;
 
 	if (n >= 2 && etag[0] == '"' && etag[n - 1] == '"')
+		return st->cond.if_match_unquoted ? strndup(etag + 1, n - 2) : strdup(etag);
+	if (st->cond.if_match_unquoted)
 		return strdup(etag);
 	q = malloc(n + 3);
 	if (q)
@@ -310,7 +315,7 @@ build(s3_xfer *x, s3_conf *c, req_parts *p, char **rawpath, char *payload_hash)
 				if (!header_value_ok(r->if_match))
 					goto bad_header;
 				add_header(p, r->op == S3S_OP_PUT ? "If-Match" : "x-amz-copy-source-if-match",
-						   keep(p, quoted(r->if_match)));
+						   keep(p, etag_value(st, r->if_match)));
 			}
 			for (int i = 0; r->meta && i < r->meta->n; i++)
 			{
@@ -338,7 +343,7 @@ build(s3_xfer *x, s3_conf *c, req_parts *p, char **rawpath, char *payload_hash)
 			{
 				if (!header_value_ok(r->if_match))
 					goto bad_header;
-				add_header(p, "If-Match", keep(p, quoted(r->if_match)));
+				add_header(p, "If-Match", keep(p, etag_value(st, r->if_match)));
 			}
 			break;
 		case S3S_OP_DELETE_MANY:

@@ -296,12 +296,64 @@ validate_request(s3s_request *r)
 	return true;
 }
 
+/*
+ * Drop the conditions the store was told never to send (s3s_conditions)
+ * from the valid requests of a batch, keeping what the caller set in
+ * saved[] so that restore_conditions() can give the caller its requests
+ * back unchanged.  Returns false on out of memory.
+ */
+typedef struct saved_cond
+{
+	bool		if_none_match;
+	const char *if_match;
+} saved_cond;
+
+static bool
+omit_conditions(s3s_store *st, s3s_request *reqs, int n, saved_cond **saved)
+{
+	*saved = NULL;
+	if (!st->cond.omit_if_none_match && !st->cond.omit_put_if_match &&
+		!st->cond.omit_delete_if_match)
+		return true;
+	*saved = malloc(sizeof(saved_cond) * n);
+	if (*saved == NULL)
+		return false;
+	for (int i = 0; i < n; i++)
+	{
+		s3s_request *r = &reqs[i];
+		bool		put = r->op == S3S_OP_PUT || r->op == S3S_OP_COPY;
+
+		(*saved)[i].if_none_match = r->if_none_match;
+		(*saved)[i].if_match = r->if_match;
+		if (put && st->cond.omit_if_none_match)
+			r->if_none_match = false;
+		if ((put && st->cond.omit_put_if_match) ||
+			(r->op == S3S_OP_DELETE && st->cond.omit_delete_if_match))
+			r->if_match = NULL;
+	}
+	return true;
+}
+
+static void
+restore_conditions(s3s_request *reqs, int n, saved_cond *saved)
+{
+	if (saved == NULL)
+		return;
+	for (int i = 0; i < n; i++)
+	{
+		reqs[i].if_none_match = saved[i].if_none_match;
+		reqs[i].if_match = saved[i].if_match;
+	}
+	free(saved);
+}
+
 int
 s3s_execute(s3s_store *st, s3s_request *reqs, int n)
 {
 	int			nvalid = 0;
 	int			nfailed = 0;
 	int			i;
+	saved_cond *saved = NULL;
 
 	if (st == NULL || reqs == NULL || n <= 0)
 		return 0;
@@ -311,6 +363,15 @@ s3s_execute(s3s_store *st, s3s_request *reqs, int n)
 		s3s_request_reset(&reqs[i]);
 		if (validate_request(&reqs[i]))
 			nvalid++;
+	}
+
+	if (nvalid > 0 && !omit_conditions(st, reqs, n, &saved))
+	{
+		for (i = 0; i < n; i++)
+			if (reqs[i].err.code == S3S_OK)
+				s3s_error_set(&reqs[i].err, S3S_ERR_NOMEM, s3s_op_name(reqs[i].op),
+							  reqs[i].key, "out of memory");
+		nvalid = 0;
 	}
 
 	if (nvalid > 0 && s3s_cancelled(st))
@@ -359,6 +420,7 @@ s3s_execute(s3s_store *st, s3s_request *reqs, int n)
 			free(tmp);
 		}
 	}
+	restore_conditions(reqs, n, saved);
 
 	for (i = 0; i < n; i++)
 	{
@@ -414,6 +476,18 @@ void
 s3s_get_stats(const s3s_store *st, s3s_stats *out)
 {
 	*out = st->stats;
+}
+
+void
+s3s_set_conditions(s3s_store *st, const s3s_conditions *c)
+{
+	st->cond = *c;
+}
+
+void
+s3s_get_conditions(const s3s_store *st, s3s_conditions *out)
+{
+	*out = st->cond;
 }
 
 /*

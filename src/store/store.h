@@ -208,6 +208,25 @@ extern int	s3s_execute(s3s_store *st, s3s_request *reqs, int n);
 extern s3s_code s3s_head(s3s_store *st, const char *key, s3s_object *out, s3s_error *err);
 extern s3s_code s3s_get(s3s_store *st, const char *key, s3s_object *out, s3s_error *err);
 
+/*
+ * How write conditions are sent.  A store that answers "If-Match" with a
+ * quoted ETag by 412 whatever the ETag (Ceph radosgw 18) wants the bare
+ * spelling; a store that refuses a condition outright can only be written
+ * without it, which s3db_fdw does only when told to accept weaker
+ * guarantees.  The default is what S3 specifies: quoted, every condition
+ * sent.  src/store/probe.h finds the right setting for a store.
+ */
+typedef struct s3s_conditions
+{
+	bool		if_match_unquoted;	/* If-Match: etag rather than "etag" */
+	bool		omit_if_none_match; /* PUT/COPY: never send If-None-Match */
+	bool		omit_put_if_match;	/* PUT/COPY: never send If-Match */
+	bool		omit_delete_if_match;	/* DELETE: never send If-Match */
+} s3s_conditions;
+
+extern void s3s_set_conditions(s3s_store *st, const s3s_conditions *c);
+extern void s3s_get_conditions(const s3s_store *st, s3s_conditions *out);
+
 /* Request counters since open (for EXPLAIN ANALYZE and benchmarks). */
 typedef struct s3s_stats
 {
@@ -224,5 +243,15 @@ extern void s3s_md5_hex(const unsigned char *data, size_t len, char out[33]);
 
 /* Memory stores with the same url share objects within one process. */
 extern void s3s_memory_reset_all(void);
+
+/*
+ * Test hook: make every memory store of the process behave like a store
+ * that does not keep S3's promises, so the probe (probe.h) and its callers
+ * can be tested without such a server.  0 restores the normal behaviour.
+ */
+#define S3S_MEMQ_IGNORE_CONDITIONS	0x01	/* no condition is checked */
+#define S3S_MEMQ_REFUSE_QUOTED		0x02	/* PUT If-Match "etag": 412 always */
+#define S3S_MEMQ_IGNORE_DELETE_IF_MATCH 0x04	/* DELETE deletes whatever If-Match says */
+extern void s3s_memory_set_quirks(unsigned flags, int meta_limit);
 
 #endif							/* S3DB_STORE_H */

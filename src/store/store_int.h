@@ -31,6 +31,7 @@ struct s3s_store
 	s3s_cancel_fn cancel;
 	void	   *cancel_arg;
 	s3s_stats	stats;
+	s3s_conditions cond;		/* how write conditions are sent */
 	void	   *impl;			/* backend state */
 };
 
