@@ -299,3 +299,13 @@ REVOKE ALL ON s3db_fdw_audit FROM PUBLIC;
 
 SELECT pg_catalog.pg_extension_config_dump('s3db_fdw_ttl', '');
 SELECT pg_catalog.pg_extension_config_dump('s3db_fdw_audit', '');
+
+-- Probe a server's store now: whether it honours If-None-Match and
+-- If-Match (quoted and bare ETags) on PUT and DELETE, how much user
+-- metadata it takes, and whether s3db_fdw writes there.  The first commit
+-- that writes through a connection runs the same probe.
+CREATE FUNCTION s3db_check_store(server name,
+                                 OUT capability text, OUT result text, OUT ok boolean)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME'
+LANGUAGE C VOLATILE;

@@ -43,6 +43,7 @@
 #include "fdw/xact.h"
 #include "fdw/commit.h"
 #include "fdw/modify_int.h"
+#include "fdw/probe.h"
 
 static void
 meta_view(s3s_meta *m, const S3dbPayload *p)
@@ -655,6 +656,9 @@ s3db_commit_apply(S3dbConn *conn, Oid serverid, Oid userid, List *truncs)
 	Commit		c;
 	ListCell   *lc;
 	MemoryContext cxt = CurrentMemoryContext;
+
+	/* only to a store that honours the conditions below (or told to accept) */
+	s3db_probe_before_write(conn, serverid, userid);
 
 	memset(&c, 0, sizeof(c));
 	c.conn = conn;

@@ -39,6 +39,7 @@
 #include "utils/syscache.h"
 #include "utils/varlena.h"
 
+#include "fdw/probe.h"
 #include "fdw/s3db_fdw.h"
 #include "store/connstr.h"
 
@@ -53,7 +54,8 @@ typedef enum S3dbOptKind
 	OPT_VERIFY,					/* a boolean only superusers may turn off */
 	OPT_SECRET,					/* credential: never echoed */
 	OPT_SUPERUSER_TEXT,			/* a local path only superusers may set */
-	OPT_CRED					/* AWS identity: checked in creds.c */
+	OPT_CRED,					/* AWS identity: checked in creds.c */
+	OPT_WEAK_CONDITIONS			/* refuse | accept (superuser), see probe.c */
 } S3dbOptKind;
 
 typedef struct S3dbOption
@@ -80,6 +82,7 @@ static const S3dbOption s3db_options[] = {
 	{"verify_tls", ForeignServerRelationId, OPT_VERIFY},
 	{"cache_size", ForeignServerRelationId, OPT_INT, 0, 65536},
 	{"no_sign_request", ForeignServerRelationId, OPT_CRED},
+	{"weak_conditions", ForeignServerRelationId, OPT_WEAK_CONDITIONS},
 	/* user mapping */
 	{"connection_string", UserMappingRelationId, OPT_URL},
 	{"access_key_id", UserMappingRelationId, OPT_SECRET},
@@ -296,6 +299,9 @@ validate_option(DefElem *def, const S3dbOption *opt)
 			break;
 		case OPT_CRED:
 			s3db_creds_validate_option(def);
+			break;
+		case OPT_WEAK_CONDITIONS:
+			s3db_validate_weak_conditions(def);
 			break;
 		case OPT_TEXT:
 			if (val[0] == '\0')
