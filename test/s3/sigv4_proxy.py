@@ -30,8 +30,14 @@ with such a key must carry its session token and arrive before not_after
 appended to FILE.used as "<epoch> <akid>", so tests can see which keys a
 statement used.
 
+With --conditions the proxy imitates stores that do not keep these
+promises, for the tests of the store probe: "ceph18" answers PUT/COPY
+with a quoted If-Match ETag by 412 whatever the ETag and deletes whatever
+If-Match says (Ceph radosgw 18.2), "none" checks no condition at all
+(s3rver's own behaviour).  The default, "s3", is S3's behaviour.
+
 Usage: sigv4_proxy.py --listen PORT --upstream PORT --failure-log FILE
-       [--port-file FILE] [--keys-file FILE]
+       [--port-file FILE] [--keys-file FILE] [--conditions s3|ceph18|none]
 """
 
 import argparse
@@ -68,6 +74,7 @@ UPSTREAM_PORT = 0
 FAILURE_LOG = None
 TRACE_LOG = None  # --trace FILE: one line per request, for debugging
 KEYS_FILE = None  # --keys-file FILE: temporary credentials of the stand-in
+CONDITIONS = "s3"  # --conditions: s3, ceph18 or none
 LOG_LOCK = threading.Lock()
 
 # per-key write locks: check-and-write of conditional PUTs must not
@@ -372,6 +379,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         im = self.headers.get("If-Match")
         if inm is None and im is None:
             return True
+        if CONDITIONS == "none" or (CONDITIONS == "ceph18" and self.command == "DELETE"):
+            return True
+        if CONDITIONS == "ceph18" and im is not None and im.strip().startswith('"'):
+            self.send_xml_error(412, "PreconditionFailed",
+                                "At least one of the pre-conditions you specified did not hold")
+            return False
         etag = self.current_etag(path_only)
         if inm is not None:
             if inm.strip() != "*":
@@ -420,7 +433,7 @@ class Server(http.server.ThreadingHTTPServer):
 
 
 def main():
-    global UPSTREAM_PORT, FAILURE_LOG, TRACE_LOG, KEYS_FILE
+    global UPSTREAM_PORT, FAILURE_LOG, TRACE_LOG, KEYS_FILE, CONDITIONS
     ap = argparse.ArgumentParser()
     ap.add_argument("--listen", type=int, default=0)
     ap.add_argument("--upstream", type=int, required=True)
@@ -428,8 +441,10 @@ def main():
     ap.add_argument("--port-file")
     ap.add_argument("--trace")
     ap.add_argument("--keys-file")
+    ap.add_argument("--conditions", choices=("s3", "ceph18", "none"), default="s3")
     args = ap.parse_args()
     KEYS_FILE = args.keys_file
+    CONDITIONS = args.conditions
     UPSTREAM_PORT = args.upstream
     FAILURE_LOG = args.failure_log
     TRACE_LOG = args.trace

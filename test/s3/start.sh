@@ -12,6 +12,8 @@
 # a credential stand-in lists in FILE (see sigv4_proxy.py, test/creds/).
 # S3DB_TEST_S3_PORTS="S3RVER_PORT PROXY_PORT" reuses given ports (a test
 # that stopped the servers brings them back where clients expect them).
+# S3DB_TEST_S3_CONDITIONS=ceph18|none makes the proxy imitate a store that
+# does not honour write conditions (sigv4_proxy.py --conditions).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 dir=${1:?usage: start.sh DIR}
@@ -57,6 +59,7 @@ done
     --failure-log "$dir/signature-failures.log" --port-file "$dir/proxy.port" \
     ${S3DB_TEST_S3_TRACE:+--trace "$dir/trace.log"} \
     ${S3DB_TEST_S3_KEYS_FILE:+--keys-file "$S3DB_TEST_S3_KEYS_FILE"} \
+    ${S3DB_TEST_S3_CONDITIONS:+--conditions "$S3DB_TEST_S3_CONDITIONS"} \
     >"$dir/proxy.log" 2>&1 &
 proxypid=$!
 for _ in $(seq 1 100); do
