@@ -3,11 +3,13 @@
 #
 #   test/run-all.sh
 #
-# Installs what is missing, builds and installs the extension, starts an S3
-# test server (s3rver behind a SigV4-verifying proxy) and a scratch
-# PostgreSQL cluster on free loopback ports, runs every suite against both
-# the file:// store and the S3 server, stops everything, pass or fail, and
-# ends with one line "N passed, M failed" counting the suites.
+# Installs what is missing, builds and installs the extension, starts the S3
+# test servers (s3rver behind a SigV4-verifying proxy; Ceph radosgw 20.2 in
+# a Debian forky root, see test/ceph/start.sh) and a scratch PostgreSQL
+# cluster on free loopback ports, runs every suite against the file:// store
+# and s3rver, and the store-facing suites against radosgw too, stops
+# everything, pass or fail, and ends with one line "N passed, M failed"
+# counting the suites.  S3DB_TEST_CEPH=0 leaves radosgw out.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 TOP=$PWD
@@ -22,9 +24,11 @@ fi
 
 WORK=$(mktemp -d /tmp/s3db_fdw_test.XXXXXX)
 make_work "$WORK"
+CEPH=${S3DB_TEST_CEPH:-1}
 cleanup() {
   pg_stop "$WORK/pg"
   test/s3/stop.sh "$WORK/s3" >/dev/null 2>&1 || true
+  test/ceph/stop.sh "$WORK/ceph" >/dev/null 2>&1 || true
   [ "${KEEP_WORK:-0}" = 1 ] || rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
@@ -62,9 +66,10 @@ pg_start "$WORK/pg" || { echo "could not start PostgreSQL"; echo "$passed passed
 cp -r test/fixtures "$WORK/fixtures"
 chown -R "$PGUSER_OS" "$WORK/fixtures" 2>/dev/null || true
 S3BASE=${S3DB_TEST_S3_URL%/}
-upload_fixtures() {
+upload_fixtures() {  # upload_fixtures [BASE_URL]
+  local base=${1:-$S3BASE}
   for f in store broken corrupt; do
-    node test/fixtures/upload.mjs "$WORK/fixtures/$f" "$S3BASE/regress/$f" || return 1
+    node test/fixtures/upload.mjs "$WORK/fixtures/$f" "$base/regress/$f" || return 1
   done
 }
 stage "upload fixtures to S3" upload_fixtures
@@ -140,10 +145,50 @@ stage "interop: resource created from SQL, S3" test/interop/created.sh s3 "$WORK
 stage "interop: concurrent incremental ids, file://" test/interop/incremental.sh file "$WORK/incr-file"
 stage "interop: concurrent incremental ids, S3" test/interop/incremental.sh s3 "$WORK/incr-s3"
 
+# The suites that face an S3 server (those above run them against s3rver,
+# interleaved with file://), against the server whose S3DB_TEST_S3_URL is
+# in the environment; LABEL names databases, directories and the interop
+# scripts' mode.
+store_stages() {  # store_stages LABEL NAME
+  local label=$1 name=$2 base=${S3DB_TEST_S3_URL%/}
+  stage "upload fixtures to $name" upload_fixtures "$base"
+  stage "pg_regress on $name" regress "$label" "$base/regress" "$base/regress-write"
+  stage "isolation on $name" isolation "$label" "$base/isolation"
+  stage "interop: s3db.js writes, SQL reads, $name" test/interop/run.sh "$label" "$WORK/interop-$label"
+  stage "interop: SQL writes, s3db.js reads, $name" test/interop/reverse.sh "$label" "$WORK/reverse-$label"
+  stage "interop: resource created from SQL, $name" test/interop/created.sh "$label" "$WORK/created-$label"
+  stage "interop: concurrent incremental ids, $name" test/interop/incremental.sh "$label" "$WORK/incr-$label"
+}
+
+# Ceph radosgw: a production S3 server that checks signatures and
+# conditions itself (no proxy in front of it)
+ceph_unit() {  # the unit tests that talk to S3, and the probe
+  make -s unit-build >/dev/null &&
+  (cd test/unit && prove -e '' bin/test_s3 bin/test_store bin/test_catalog_write bin/test_sequence \
+     bin/test_probe)
+}
+if [ "$CEPH" = 1 ]; then
+  if stage "start Ceph radosgw" test/ceph/start.sh "$WORK/ceph"; then
+    s3rver_url=$S3DB_TEST_S3_URL
+    S3DB_TEST_S3_URL=$(. "$WORK/ceph/env" && echo "$S3DB_TEST_S3_URL")
+    stage "unit tests of the store on radosgw" ceph_unit
+    store_stages ceph radosgw
+    S3DB_TEST_S3_URL=$s3rver_url
+  fi
+  test/ceph/stop.sh "$WORK/ceph" >/dev/null 2>&1
+fi
+
 stage "faults: injected errors, stalls, cancel, killed server" test/faults/run.sh
+if [ "$CEPH" = 1 ]; then
+  stage "faults on radosgw (through the fault proxy)" env FAULTS_STORE=ceph test/faults/run.sh
+fi
+stage "weak stores: probe, refused writes, weak_conditions (Ceph 18 and no-condition imitations)" test/weak/run.sh
 stage "TLS: https stores verified by default, ca_file, verify_tls" test/tls/run.sh
 stage "credentials: server identity granted per mapping, IMDS/STS stand-ins, refresh mid-scan" test/creds/run.sh
 stage "load: pgbench increments lose no update (file:// and S3)" test/load/run.sh all
+if [ "$CEPH" = 1 ]; then
+  stage "load on radosgw" env LOAD_S3_START=test/ceph/start.sh test/load/run.sh s3
+fi
 stage "crash: PostgreSQL killed mid-commit leaves every record whole" test/crash/run.sh
 stage "TAP: worker, two clusters, TTL, audit, replicator, breaker on S3, attacker suite" env TAP_NO_INSTALL=1 test/tap.sh
 stage "valgrind: pg_regress on file:// and S3, no error through s3db_fdw" test/valgrind/run.sh all

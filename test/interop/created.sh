@@ -4,15 +4,15 @@
 # read the records, list the partition and insert records SQL reads back;
 # then SQL adds an attribute (a new version) and both sides use it.
 #
-#   test/interop/created.sh file|s3 WORKDIR
+#   test/interop/created.sh file|s3|ceph WORKDIR
 set -euo pipefail
 cd "$(dirname "$0")"
 label=$1 work=$2
 mkdir -p "$work"; chmod 0777 "$work"
 case "$label" in
   file) url="file://$work/store"; mkdir -p "$work/store"; chmod 0777 "$work/store" ;;
-  s3)   url="${S3DB_TEST_S3_URL%/}/created-$(date +%s)-$$" ;;
-  *) echo "usage: created.sh file|s3 WORKDIR" >&2; exit 2 ;;
+  s3|ceph) url="${S3DB_TEST_S3_URL%/}/created-$(date +%s)-$$" ;;
+  *) echo "usage: created.sh file|s3|ceph WORKDIR" >&2; exit 2 ;;
 esac
 db=created_$label
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" -v url="$url" "$@"; }

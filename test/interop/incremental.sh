@@ -11,10 +11,10 @@
 # only) because s3db.js's non-atomic lock let two writers draw the same id,
 # are retried and reported as notes (see incremental.mjs).
 #
-#   test/interop/incremental.sh file|s3 WORKDIR
+#   test/interop/incremental.sh file|s3|ceph WORKDIR
 #
 # Needs a running cluster (PGHOST/PGPORT/PGUSER) with s3db_fdw installed,
-# and for "s3" the test server's S3DB_TEST_S3_URL.  Ends with "N passed,
+# and for "s3" or "ceph" (a label) the S3 server of S3DB_TEST_S3_URL.  Ends with "N passed,
 # M failed"; exit 1 on any failure.  Drops the database it creates.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -22,10 +22,10 @@ label=${1:-} work=${2:-}
 NJS=40 NSQL=20 LIMIT=120   # records per writer; seconds any writer may take
 case "$label" in
   file) url="file://$work/incstore" ;;
-  s3)   url="${S3DB_TEST_S3_URL%/}/incremental-$(date +%s)-$$" ;;
-  *) echo "usage: incremental.sh file|s3 WORKDIR" >&2; exit 2 ;;
+  s3|ceph) url="${S3DB_TEST_S3_URL%/}/incremental-$(date +%s)-$$" ;;
+  *) echo "usage: incremental.sh file|s3|ceph WORKDIR" >&2; exit 2 ;;
 esac
-[ -n "$work" ] || { echo "usage: incremental.sh file|s3 WORKDIR" >&2; exit 2; }
+[ -n "$work" ] || { echo "usage: incremental.sh file|s3|ceph WORKDIR" >&2; exit 2; }
 mkdir -p "$work"; chmod 0777 "$work"
 res="$work/inc"
 rm -rf "$work/incstore" "$res"; mkdir -p "$res"

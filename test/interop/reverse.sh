@@ -8,10 +8,10 @@
 # content fields, a partition field), one deleted and one table truncated,
 # and s3db.js must see exactly that (reverse.mjs after-sql).
 #
-#   test/interop/reverse.sh file|s3 WORKDIR
+#   test/interop/reverse.sh file|s3|ceph WORKDIR
 #
 # Needs a running cluster (PGHOST/PGPORT/PGUSER) with s3db_fdw installed,
-# and for "s3" the test server's S3DB_TEST_S3_URL.  Prints one line per
+# and for "s3" or "ceph" (a label) the S3 server of S3DB_TEST_S3_URL.  Prints one line per
 # mismatch and ends with "N passed, M failed" (records and checks); exit 1
 # on any failure.  Drops the database it creates.
 set -euo pipefail
@@ -19,11 +19,11 @@ cd "$(dirname "$0")"
 label=${1:-} work=${2:-}
 case "$label" in
   file) urlA="file://$work/storeA" urlB="file://$work/storeB" ;;
-  s3)   base="${S3DB_TEST_S3_URL%/}/reverse-$(date +%s)-$$"
+  s3|ceph) base="${S3DB_TEST_S3_URL%/}/reverse-$(date +%s)-$$"
         urlA="$base/A" urlB="$base/B" ;;
-  *) echo "usage: reverse.sh file|s3 WORKDIR" >&2; exit 2 ;;
+  *) echo "usage: reverse.sh file|s3|ceph WORKDIR" >&2; exit 2 ;;
 esac
-[ -n "$work" ] || { echo "usage: reverse.sh file|s3 WORKDIR" >&2; exit 2; }
+[ -n "$work" ] || { echo "usage: reverse.sh file|s3|ceph WORKDIR" >&2; exit 2; }
 mkdir -p "$work"; chmod 0777 "$work"
 rm -rf "$work/storeA" "$work/storeB" "$work/out"
 node() { command node --no-warnings "$@"; }

@@ -3,18 +3,18 @@
 # fresh store, IMPORT FOREIGN SCHEMA it, dump every foreign table as JSON and
 # compare record by record with what s3db.js's get() returns.
 #
-#   test/interop/run.sh file|s3 WORKDIR
+#   test/interop/run.sh file|s3|ceph WORKDIR
 #
 # Needs a running cluster (PGHOST/PGPORT/PGUSER) with s3db_fdw installed,
-# and for "s3" the test server's S3DB_TEST_S3_URL.
+# and for "s3" or "ceph" (a label) the S3 server of S3DB_TEST_S3_URL.
 set -euo pipefail
 cd "$(dirname "$0")"
 label=$1 work=$2
 mkdir -p "$work"; chmod 0777 "$work"
 case "$label" in
   file) url="file://$work/store" ;;
-  s3)   url="${S3DB_TEST_S3_URL%/}/interop-$(date +%s)-$$" ;;
-  *) echo "usage: run.sh file|s3 WORKDIR" >&2; exit 2 ;;
+  s3|ceph) url="${S3DB_TEST_S3_URL%/}/interop-$(date +%s)-$$" ;;
+  *) echo "usage: run.sh file|s3|ceph WORKDIR" >&2; exit 2 ;;
 esac
 
 node corpus.mjs "$url" "$work/out" > "$work/corpus.log" 2>&1 || { tail -20 "$work/corpus.log"; exit 1; }
