@@ -109,7 +109,11 @@ probe(S3dbConn *conn, Oid serverid, Oid userid, bool force)
 	if (e->valid && !force)
 		return &e->res;
 	if (s3s_probe(conn->store, conn->opts.metadata_limit, &res, &err) != S3S_OK)
+	{
+		/* a cancel or timeout is reported as PostgreSQL reports it */
+		CHECK_FOR_INTERRUPTS();
 		s3db_report(&err, "could not check whether the object store honours conditional writes");
+	}
 	e->res = res;
 	e->valid = true;
 	return &e->res;

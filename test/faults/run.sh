@@ -11,6 +11,9 @@
 # and the store afterwards.  Ends with "N passed, M failed" and exits
 # non-zero if any case failed.  Everything started here is stopped on exit.
 # KEEP_WORK=1 keeps the scratch directory (logs, proxy trace).
+# FAULTS_STORE=ceph runs the same cases against Ceph radosgw
+# (test/ceph/start.sh), the fault proxy directly in front of it: radosgw
+# checks signatures and conditions itself.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 TOP=$PWD
@@ -28,6 +31,7 @@ cleanup() {
   for p in $FP_PID $RESTARTED; do kill "$p" 2>/dev/null; done
   pg_stop "$WORK/pg"
   test/s3/stop.sh "$WORK/s3" >/dev/null 2>&1 || true
+  test/ceph/stop.sh "$WORK/ceph" >/dev/null 2>&1 || true
   for p in $FP_PID $RESTARTED; do wait "$p" 2>/dev/null; done
   if [ "${KEEP_WORK:-0}" = 1 ]; then echo "# kept $WORK"; else rm -rf "$WORK"; fi
 }
@@ -36,15 +40,27 @@ trap 'exit 130' INT TERM
 
 
 # ---- servers -------------------------------------------------------------
-test/s3/start.sh "$WORK/s3" >/dev/null || die "could not start the S3 test server"
-. "$WORK/s3/env"
+STORE=${FAULTS_STORE:-s3rver}
+if [ "$STORE" = ceph ]; then
+  test/ceph/start.sh "$WORK/ceph" >/dev/null || die "could not start radosgw"
+  . "$WORK/ceph/env"
+else
+  test/s3/start.sh "$WORK/s3" >/dev/null || die "could not start the S3 test server"
+  . "$WORK/s3/env"
+fi
 # The fault proxy sits in front of the signature-checking proxy, which
-# forwards to s3rver: every request, retries included, must be correctly
-# signed, and If-None-Match / If-Match are enforced as on S3.
+# forwards to s3rver (or in front of radosgw, which checks by itself):
+# every request, retries included, must be correctly signed, and
+# If-None-Match / If-Match are enforced as on S3.
 hostport() { local a=${1#*@}; echo "${a%%/*}"; }
 S3RVER_ADDR=$(hostport "$S3DB_TEST_S3_DIRECT_URL"); S3RVER_PORT=${S3RVER_ADDR##*:}
 SIGV4_ADDR=$(hostport "$S3DB_TEST_S3_URL"); SIGV4_PORT=${SIGV4_ADDR##*:}
-read -r S3RVER_ORIG_PID SIGV4_ORIG_PID <<<"$S3DB_TEST_S3_PIDS"
+read -r S3RVER_ORIG_PID SIGV4_ORIG_PID RGW_PID <<<"$S3DB_TEST_S3_PIDS"
+creds=${S3DB_TEST_S3_URL#*://}; creds=${creds%%@*}
+ACCESS_KEY=${creds%%:*}; SECRET_KEY=${creds#*:}
+# radosgw takes a session token for an STS one and refuses the request
+TOKEN_OPT=", session_token '$TOKEN'"
+[ "$STORE" = ceph ] && TOKEN_OPT=
 
 /usr/bin/python3 test/faults/fault_proxy.py --upstream "$SIGV4_ADDR" \
   --port-file "$WORK/proxy.port" --control-port-file "$WORK/control.port" \
@@ -109,14 +125,14 @@ CREATE SERVER faulty FOREIGN DATA WRAPPER s3db_fdw
   OPTIONS (connection_string '$FIXTURE_URL', max_retries '4',
            connect_timeout '1000', request_timeout '$REQUEST_TIMEOUT');
 CREATE USER MAPPING FOR CURRENT_USER SERVER faulty
-  OPTIONS (access_key_id 'S3RVER', secret_access_key 'S3RVER',
-           passphrase '$PASSPHRASE', session_token '$TOKEN');
+  OPTIONS (access_key_id '$ACCESS_KEY', secret_access_key '$SECRET_KEY',
+           passphrase '$PASSPHRASE'$TOKEN_OPT);
 CREATE SERVER quick FOREIGN DATA WRAPPER s3db_fdw
   OPTIONS (connection_string '$FIXTURE_URL', max_retries '1',
            connect_timeout '500', request_timeout '1000');
 CREATE USER MAPPING FOR CURRENT_USER SERVER quick
-  OPTIONS (access_key_id 'S3RVER', secret_access_key 'S3RVER',
-           passphrase '$PASSPHRASE', session_token '$TOKEN');
+  OPTIONS (access_key_id '$ACCESS_KEY', secret_access_key '$SECRET_KEY',
+           passphrase '$PASSPHRASE'$TOKEN_OPT);
 CREATE SCHEMA f;
 IMPORT FOREIGN SCHEMA s3db FROM SERVER faulty INTO f;
 CREATE FOREIGN TABLE quick_people (id text, name text) SERVER quick OPTIONS (resource 'people');
@@ -181,7 +197,7 @@ end_case "s3db.json through a 500 and a reset: retried, the right rows"
 
 # ---- faults that outlast the retry budget -----------------------------------
 no_secret() {  # no_secret TEXT: none of the credentials in TEXT
-  ! has "$1" "$PASSPHRASE" && ! has "$1" "$TOKEN" && ! has "$1" "S3RVER"
+  ! has "$1" "$PASSPHRASE" && ! has "$1" "$TOKEN" && ! has "$1" "$SECRET_KEY"
 }
 outlast() {  # outlast ACTION OP PATH_RE MIN MAX QUERY LABEL WORDS...
   local action=$1 op=$2 re=$3 min=$4 max=$5 query=$6 label=$7; shift 7
@@ -436,9 +452,12 @@ rule "action=stall&count=1000&seconds=60&method=HEAD|GET&path=resource=people/da
 psql -X -q -A -t -c "SELECT id, name /* fault-kill-me */ FROM f.people" >"$WORK/kill.out" 2>&1 &
 bg=$!
 sleep 0.8
-kill -9 "$S3RVER_ORIG_PID" "$SIGV4_ORIG_PID" 2>/dev/null
+if [ "$STORE" = ceph ]; then KILL="$RGW_PID"; else KILL="$S3RVER_ORIG_PID $SIGV4_ORIG_PID"; fi
+kill -9 $KILL 2>/dev/null
 for _ in $(seq 1 50); do
-  kill -0 "$S3RVER_ORIG_PID" 2>/dev/null || kill -0 "$SIGV4_ORIG_PID" 2>/dev/null || break; sleep 0.1
+  alive=
+  for p in $KILL; do kill -0 "$p" 2>/dev/null && alive=1; done
+  [ -z "$alive" ] && break; sleep 0.1
 done
 t0=$(now_ms)
 clear_rules            # the held requests now meet a dead server
@@ -447,21 +466,29 @@ dt=$(( $(now_ms) - t0 ))
 out=$(cat "$WORK/kill.out"); echo "$out" >>"$TRANSCRIPT"
 want 'has "$out" ERROR && has "$out" "resource=people/data"' "no clear error: $out"
 want '[ "$dt" -lt 8000 ]' "the error came $dt ms after the server died"
-node --openssl-legacy-provider test/s3/node_modules/s3rver/bin/s3rver.js -d "$WORK/s3/data" \
-  -a 127.0.0.1 -p "$S3RVER_PORT" --silent --configure-bucket s3db-test >"$WORK/s3rver2.log" 2>&1 &
-RESTARTED="$RESTARTED $!"
-/usr/bin/python3 test/s3/sigv4_proxy.py --listen "$SIGV4_PORT" --upstream "$S3RVER_PORT" \
-  --failure-log "$S3DB_TEST_S3_FAILURE_LOG" >"$WORK/sigv4-proxy2.log" 2>&1 &
-RESTARTED="$RESTARTED $!"
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for _ in $(seq 1 100); do
-  port_open "$S3RVER_PORT" && port_open "$SIGV4_PORT" && break
-  sleep 0.1
-done
+if [ "$STORE" = ceph ]; then
+  # radosgw again, in its root, on the same port (the cluster kept running)
+  tools/debroot.sh run "${CEPH_ROOT:-/var/cache/s3db_fdw/roots/forky-ceph}" \
+    radosgw -c "$WORK/ceph/cluster/ceph.conf" -n client.rgw -f >"$WORK/rgw2.log" 2>&1 &
+  RESTARTED="$RESTARTED $!"
+  for _ in $(seq 1 300); do port_open "$SIGV4_PORT" && break; sleep 0.1; done
+else
+  node --openssl-legacy-provider test/s3/node_modules/s3rver/bin/s3rver.js -d "$WORK/s3/data" \
+    -a 127.0.0.1 -p "$S3RVER_PORT" --silent --configure-bucket s3db-test >"$WORK/s3rver2.log" 2>&1 &
+  RESTARTED="$RESTARTED $!"
+  /usr/bin/python3 test/s3/sigv4_proxy.py --listen "$SIGV4_PORT" --upstream "$S3RVER_PORT" \
+    --failure-log "$S3DB_TEST_S3_FAILURE_LOG" >"$WORK/sigv4-proxy2.log" 2>&1 &
+  RESTARTED="$RESTARTED $!"
+  for _ in $(seq 1 100); do
+    port_open "$S3RVER_PORT" && port_open "$SIGV4_PORT" && break
+    sleep 0.1
+  done
+fi
 sq -c "$Q_FIXTURE"; out=$OUT
 want '[ "$out" = "$PEOPLE" ]' "after the restart: $out"
 want '! grep -q "terminated by signal" "$PGLOG"' "a backend crashed: $(grep "terminated by signal" "$PGLOG")"
-end_case "s3rver killed mid-scan: a clear error in ${dt} ms, no crash; the next statement works after the restart"
+end_case "$STORE killed mid-scan: a clear error in ${dt} ms, no crash; the next statement works after the restart"
 
 begin_case
 ctl "down?on=1" >/dev/null
@@ -485,7 +512,7 @@ want 'no_secret "$out"' "a credential in the decryption error: $out"
 end_case "EXPLAIN (VERBOSE, ANALYZE) and a failed decryption show no credential"
 
 begin_case
-leaks=$(grep -n -e "$PASSPHRASE" -e "$TOKEN" -e "S3RVER" "$PGLOG" "$TRANSCRIPT" | head -5)
+leaks=$(grep -n -e "$PASSPHRASE" -e "$TOKEN" -e "$SECRET_KEY" "$PGLOG" "$TRANSCRIPT" | head -5)
 want '[ -z "$leaks" ]' "credentials leaked: $leaks"
 want '[ -s "$PGLOG" ] && grep -q "ERROR" "$PGLOG"' "the server log holds no error: nothing was checked"
 crash=$(grep -n -e "terminated by signal" -e "PANIC" -e "server process .* was terminated" "$PGLOG" | head -3)
