@@ -295,7 +295,13 @@ classify(long status, const char *s3code, bool *retry)
 		*retry = true;
 		return status >= 400 && status < 500 && status != 429 ? S3S_ERR_CLIENT : S3S_ERR_SERVER;
 	}
-	if (strcmp(s3code, "ConditionalRequestConflict") == 0)
+	/*
+	 * A conditional write that raced another write of the key: S3 says
+	 * ConditionalRequestConflict, radosgw ConcurrentModification.  Sent
+	 * again, the condition is evaluated against the winner's object.
+	 */
+	if (strcmp(s3code, "ConditionalRequestConflict") == 0 ||
+		strcmp(s3code, "ConcurrentModification") == 0)
 	{
 		*retry = true;
 		return S3S_ERR_PRECONDITION;

@@ -252,6 +252,13 @@ static const char *const ranged[] = {
 	"Connection: close\r\n\r\n56789",
 };
 
+static const char *const conflict_then_412[] = {
+	"HTTP/1.1 409 Conflict\r\nConnection: close\r\n\r\n"
+	"<Error><Code>ConcurrentModification</Code><Message></Message></Error>",
+	"HTTP/1.1 412 Precondition Failed\r\nConnection: close\r\n\r\n"
+	"<Error><Code>PreconditionFailed</Code><Message>no</Message></Error>",
+};
+
 static const char *const put_ok[] = {
 	"HTTP/1.1 200 OK\r\nETag: \"abc\"\r\nConnection: close\r\n\r\n",
 };
@@ -312,6 +319,35 @@ main(void)
 	CHECK_INTEQ(r.attempts, 1);
 	fake_stop(&f);
 	s3s_request_reset(&r);
+
+	/*
+	 * radosgw's 409 ConcurrentModification on a conditional PUT is retried
+	 * like S3's ConditionalRequestConflict; the ETag goes out bare when the
+	 * store is told so
+	 */
+	{
+		s3s_conditions c = {.if_match_unquoted = true};
+		s3s_store  *st;
+
+		s3s_request_init(&r, S3S_OP_PUT, "k");
+		r.body = (const unsigned char *) "x";
+		r.body_len = 1;
+		r.if_match = "e1";
+		fake_start(&f, conflict_then_412, 2);
+		st = open_fake(&f, 3, 5000);
+		CHECK(st != NULL);
+		if (st)
+		{
+			s3s_set_conditions(st, &c);
+			s3s_execute(st, &r, 1);
+			s3s_close(st);
+		}
+		CHECK_INTEQ(r.err.code, S3S_ERR_PRECONDITION);
+		CHECK_INTEQ(r.attempts, 2);
+		CHECK(has(f.rec[0], "\r\nIf-Match: e1\r\n"));
+		fake_stop(&f);
+		s3s_request_reset(&r);
+	}
 
 	/* redirects are not followed and name the bucket's region */
 	s3s_request_init(&r, S3S_OP_HEAD, "k");
