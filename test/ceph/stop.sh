@@ -7,8 +7,10 @@ pids=$(cat "$dir"/cluster/run/*.hostpid 2>/dev/null)
 for p in $pids; do
     kill "$p" 2>/dev/null || true
 done
+# radosgw drains for up to two minutes after SIGTERM; the cluster is
+# thrown away, so after a short grace period everything is killed
 for p in $pids; do
-    for _ in $(seq 1 100); do
+    for _ in $(seq 1 20); do
         kill -0 "$p" 2>/dev/null || break
         sleep 0.1
     done
