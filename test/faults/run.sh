@@ -472,6 +472,7 @@ if [ "$STORE" = ceph ]; then
   tools/debroot.sh run "${CEPH_ROOT:-/var/cache/s3db_fdw/roots/forky-ceph}" \
     radosgw -c "$WORK/ceph/cluster/ceph.conf" -n client.rgw -f >"$WORK/rgw2.log" 2>&1 &
   echo $! > "$WORK/ceph/cluster/run/rgw2.hostpid"   # stopped with the cluster
+  disown $!
   for _ in $(seq 1 300); do port_open "$SIGV4_PORT" && break; sleep 0.1; done
 else
   node --openssl-legacy-provider test/s3/node_modules/s3rver/bin/s3rver.js -d "$WORK/s3/data" \
