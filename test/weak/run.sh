@@ -44,8 +44,6 @@ psql -X -q -d postgres -c "CREATE DATABASE weak" >/dev/null || die "CREATE DATAB
 out=$(su_sql -c "CREATE EXTENSION s3db_fdw" -c "
   CREATE ROLE s3db_weak_app;
   GRANT CREATE ON SCHEMA public TO s3db_weak_app;
-  -- commits read the plugins' configuration (TTL, audit, replication)
-  GRANT SELECT ON s3db_fdw_ttl, s3db_fdw_audit, s3db_fdw_replication_targets TO s3db_weak_app;
   CREATE SERVER s_ceph18 FOREIGN DATA WRAPPER s3db_fdw OPTIONS (connection_string '${URL[ceph18]}');
   CREATE SERVER s_none FOREIGN DATA WRAPPER s3db_fdw OPTIONS (connection_string '${URL[none]}');
   CREATE USER MAPPING FOR s3db_weak_app SERVER s_ceph18 OPTIONS (access_key_id 'S3RVER', secret_access_key 'S3RVER');
