@@ -11,7 +11,9 @@ SELECT * FROM s3db_check_store('pr');
 SELECT count(*) FROM s3db_list('pr', 'plugin=s3db_fdw/probe/');
 
 -- an application role: may check a server it has USAGE on, not others
+-- (the suite also runs on file://, which needs the server-files roles)
 CREATE ROLE s3db_probe_user;
+GRANT pg_read_server_files, pg_write_server_files TO s3db_probe_user;
 SET ROLE s3db_probe_user;
 SELECT * FROM s3db_check_store('pr');
 RESET ROLE;
@@ -28,8 +30,10 @@ ALTER SERVER pr OWNER TO s3db_probe_user;
 GRANT USAGE ON FOREIGN DATA WRAPPER s3db_fdw TO s3db_probe_user;
 SET ROLE s3db_probe_user;
 ALTER SERVER pr OPTIONS (SET weak_conditions 'accept');
-CREATE SERVER pr2 FOREIGN DATA WRAPPER s3db_fdw OPTIONS (weak_conditions 'accept');
-CREATE SERVER pr2 FOREIGN DATA WRAPPER s3db_fdw OPTIONS (weak_conditions 'refuse');
+CREATE SERVER pr2 FOREIGN DATA WRAPPER s3db_fdw
+  OPTIONS (connection_string 's3://s3db-probe-example/x', weak_conditions 'accept');
+CREATE SERVER pr2 FOREIGN DATA WRAPPER s3db_fdw
+  OPTIONS (connection_string 's3://s3db-probe-example/x', weak_conditions 'refuse');
 DROP SERVER pr2;
 RESET ROLE;
 -- a store that keeps its promises is written to whatever the option says
