@@ -10,15 +10,21 @@ SELECT * FROM s3db_check_store('pr');
 -- the probe leaves nothing behind
 SELECT count(*) FROM s3db_list('pr', 'plugin=s3db_fdw/probe/');
 
--- an application role: may check a server it has USAGE on, not others
--- (the suite also runs on file://, which needs the server-files roles)
-CREATE ROLE s3db_probe_user;
-GRANT pg_read_server_files, pg_write_server_files TO s3db_probe_user;
-SET ROLE s3db_probe_user;
+-- an application role: may check a server it has USAGE on, not others;
+-- roles are shared by the databases of a cluster, which may run this file
+-- side by side (test/valgrind/run.sh): one role per database
+SELECT 'regress_s3db_probe_' || current_database() AS app_role \gset
+CREATE ROLE :"app_role";
+-- (a file:// store also needs the server-file roles)
+SELECT :'write_url' LIKE 'file:%' AS file_store \gset
+\if :file_store
+GRANT pg_read_server_files, pg_write_server_files TO :"app_role";
+\endif
+SET ROLE :"app_role";
 SELECT * FROM s3db_check_store('pr');
 RESET ROLE;
-GRANT USAGE ON FOREIGN SERVER pr TO s3db_probe_user;
-SET ROLE s3db_probe_user;
+GRANT USAGE ON FOREIGN SERVER pr TO :"app_role";
+SET ROLE :"app_role";
 SELECT capability, ok FROM s3db_check_store('pr') WHERE capability = 'writes';
 RESET ROLE;
 
@@ -26,9 +32,9 @@ RESET ROLE;
 ALTER SERVER pr OPTIONS (ADD weak_conditions 'maybe');
 ALTER SERVER pr OPTIONS (ADD weak_conditions 'accept');
 ALTER SERVER pr OPTIONS (SET weak_conditions 'refuse');
-ALTER SERVER pr OWNER TO s3db_probe_user;
-GRANT USAGE ON FOREIGN DATA WRAPPER s3db_fdw TO s3db_probe_user;
-SET ROLE s3db_probe_user;
+ALTER SERVER pr OWNER TO :"app_role";
+GRANT USAGE ON FOREIGN DATA WRAPPER s3db_fdw TO :"app_role";
+SET ROLE :"app_role";
 ALTER SERVER pr OPTIONS (SET weak_conditions 'accept');
 CREATE SERVER pr2 FOREIGN DATA WRAPPER s3db_fdw
   OPTIONS (connection_string 's3://s3db-probe-example/x', weak_conditions 'accept');
@@ -41,5 +47,5 @@ ALTER SERVER pr OPTIONS (SET weak_conditions 'accept');
 SELECT result FROM s3db_check_store('pr') WHERE capability = 'writes';
 
 DROP SERVER pr CASCADE;
-REVOKE USAGE ON FOREIGN DATA WRAPPER s3db_fdw FROM s3db_probe_user;
-DROP ROLE s3db_probe_user;
+REVOKE USAGE ON FOREIGN DATA WRAPPER s3db_fdw FROM :"app_role";
+DROP ROLE :"app_role";
