@@ -104,6 +104,7 @@ typedef struct XactState
 	List	   *truncs;			/* log indexes of the truncates, in order */
 	List	   *subs;			/* SubLevel *, innermost first */
 	List	   *names;			/* resource names and versions, one copy each */
+	List	   *writers;		/* (serverid, userid) pairs that wrote, Oid[2] */
 	MemoryContext index_cxt;	/* keys and index entries: packed, never freed */
 	MemoryContext entry_cxt;	/* entries kept in memory, up to work_mem */
 	S3dbSpill	spill;			/* entries beyond work_mem */
@@ -438,6 +439,66 @@ s3db_pending_payload(const S3dbPending *p, S3dbPayload *out)
 	out->content_type = p->content_type;
 }
 
+static List *add_conn(List *conns, Oid serverid, Oid userid);
+
+/*
+ * Does the log hold, in force, a write of the record (id) or of any record
+ * or a truncate (id NULL) of the resource under the key prefix?
+ */
+static bool
+prefix_written(const char *key, size_t plen, bool any_record)
+{
+	if (truncate_pos(key, plen) >= 0)
+		return true;
+	if (!any_record)
+		return find_live(key) != NULL;
+	for (int i = 0; i < xs->nlog; i++)
+		if (xs->log[i].rec && strncmp(xs->log[i].hkey, key, plen) == 0 &&
+			rec_live(xs->log[i].rec))
+			return true;
+	return false;
+}
+
+/*
+ * Pending writes are kept, and committed, per user mapping: a record
+ * written as two users in one transaction (directly, and through a view or
+ * a SECURITY DEFINER function owned by another role) would be two writes
+ * that do not see each other, committed one after the other, the second
+ * failing after the first landed.  Refuse the second user before anything
+ * is written; the first user's writes rolled back no longer count.
+ */
+static void
+check_one_writer(Oid serverid, Oid userid, const char *resource, const char *id)
+{
+	ListCell   *lc;
+	MemoryContext old;
+
+	foreach(lc, xs->writers)
+	{
+		Oid		   *w = (Oid *) lfirst(lc);
+		char		key[KEYLEN];
+
+		if (w[0] != serverid || w[1] == userid)
+			continue;
+		make_key(key, serverid, w[1], resource, id);
+		if (prefix_written(key, strlen(key) - (id ? strlen(id) : 0), id == NULL))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot write %s%s%sresource \"%s\" as role \"%s\"",
+							id ? "record \"" : "", id ? id : "", id ? "\" of " : "",
+							resource, GetUserNameFromId(userid, false)),
+					 errdetail("This transaction has already written %s as role \"%s\", "
+							   "which commits through its own user mapping.",
+							   id ? "the record or emptied the resource" : "to the resource",
+							   GetUserNameFromId(w[1], false)),
+					 errhint("Write a resource through views and functions owned by one role "
+							 "in a transaction.")));
+	}
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	xs->writers = add_conn(xs->writers, serverid, userid);
+	MemoryContextSwitchTo(old);
+}
+
 void
 s3db_pending_add(const S3dbPending *p)
 {
@@ -449,6 +510,7 @@ s3db_pending_add(const S3dbPending *p)
 	int			i;
 
 	state(true);
+	check_one_writer(p->serverid, p->userid, p->resource, p->id);
 	mark_levels();
 	make_key(key, p->serverid, p->userid, p->resource, p->id);
 	known = lookup(xs->recs, key, HASH_FIND, NULL);
@@ -522,6 +584,7 @@ s3db_pending_truncate(Oid serverid, Oid userid, const char *resource)
 	MemoryContext old;
 
 	state(true);
+	check_one_writer(serverid, userid, resource, NULL);
 	mark_levels();
 	make_key(key, serverid, userid, resource, NULL);
 	i = grow_log();
