@@ -442,30 +442,14 @@ s3db_pending_payload(const S3dbPending *p, S3dbPayload *out)
 static List *add_conn(List *conns, Oid serverid, Oid userid);
 
 /*
- * Does the log hold, in force, a write of the record (id) or of any record
- * or a truncate (id NULL) of the resource under the key prefix?
- */
-static bool
-prefix_written(const char *key, size_t plen, bool any_record)
-{
-	if (truncate_pos(key, plen) >= 0)
-		return true;
-	if (!any_record)
-		return find_live(key) != NULL;
-	for (int i = 0; i < xs->nlog; i++)
-		if (xs->log[i].rec && strncmp(xs->log[i].hkey, key, plen) == 0 &&
-			rec_live(xs->log[i].rec))
-			return true;
-	return false;
-}
-
-/*
  * Pending writes are kept, and committed, per user mapping: a record
  * written as two users in one transaction (directly, and through a view or
  * a SECURITY DEFINER function owned by another role) would be two writes
  * that do not see each other, committed one after the other, the second
  * failing after the first landed.  Refuse the second user before anything
- * is written; the first user's writes rolled back no longer count.
+ * is written (what the first rolled back to a savepoint no longer counts):
+ * a record (id) the other wrote or whose resource it emptied, or (id NULL,
+ * a TRUNCATE) a resource the other wrote to at all.
  */
 static void
 check_one_writer(Oid serverid, Oid userid, const char *resource, const char *id)
@@ -477,20 +461,33 @@ check_one_writer(Oid serverid, Oid userid, const char *resource, const char *id)
 	{
 		Oid		   *w = (Oid *) lfirst(lc);
 		char		key[KEYLEN];
+		size_t		plen;
+		const char *what = NULL;
 
 		if (w[0] != serverid || w[1] == userid)
 			continue;
 		make_key(key, serverid, w[1], resource, id);
-		if (prefix_written(key, strlen(key) - (id ? strlen(id) : 0), id == NULL))
+		plen = strlen(key) - (id ? strlen(id) : 0);
+		if (truncate_pos(key, plen) >= 0)
+			what = "emptied the resource";
+		else if (id && find_live(key))
+			what = "written the record";
+		else if (id == NULL)
+		{
+			for (int i = 0; i < xs->nlog && what == NULL; i++)
+				if (xs->log[i].rec && strncmp(xs->log[i].hkey, key, plen) == 0 &&
+					rec_live(xs->log[i].rec))
+					what = "written to the resource";
+		}
+		if (what)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("cannot write %s%s%sresource \"%s\" as role \"%s\"",
 							id ? "record \"" : "", id ? id : "", id ? "\" of " : "",
 							resource, GetUserNameFromId(userid, false)),
-					 errdetail("This transaction has already written %s as role \"%s\", "
+					 errdetail("This transaction has already %s as role \"%s\", "
 							   "which commits through its own user mapping.",
-							   id ? "the record or emptied the resource" : "to the resource",
-							   GetUserNameFromId(w[1], false)),
+							   what, GetUserNameFromId(w[1], false)),
 					 errhint("Write a resource through views and functions owned by one role "
 							 "in a transaction.")));
 	}
