@@ -114,7 +114,7 @@ s3db_conflict_prefetch(S3dbModifyState *ms, TupleTableSlot **slots, int nslots)
 	MemoryContextReset(ms->prefetch_cxt);
 	ms->prefetched = NULL;
 	if (ms->id_col < 0 ||
-		s3db_pending_truncated(ms->serverid, ms->userid, ms->res->name))
+		s3db_pending_truncated(ms->serverid, ms->userid, ms->res->name, InvalidCommandId))
 		return;
 	old = MemoryContextSwitchTo(ms->prefetch_cxt);
 	ids = palloc(sizeof(char *) * Max(nslots, 1));
@@ -157,7 +157,7 @@ s3db_conflict_skip(S3dbModifyState *ms, const char *id)
 
 	if (s3db_pending_state(ms->serverid, ms->userid, ms->res->name, id, &op, NULL))
 		return op != PENDING_DELETE;
-	if (s3db_pending_truncated(ms->serverid, ms->userid, ms->res->name))
+	if (s3db_pending_truncated(ms->serverid, ms->userid, ms->res->name, InvalidCommandId))
 		return false;
 	if (ms->prefetched != NULL)
 	{

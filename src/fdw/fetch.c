@@ -373,7 +373,7 @@ fetch_batch(S3dbScanState *st, int n, bool prefetch)
 	{
 		char	   *k = s3f_key_data(st->res->name, st->batch_ids[i]);
 		S3dbPending *p = s3db_pending_lookup(st->serverid, st->userid, st->res->name,
-											 st->batch_ids[i], st->batch_cxt);
+											 st->batch_ids[i], st->cid, st->batch_cxt);
 
 		keys[i] = pstrdup(k);
 		free(k);
@@ -486,7 +486,8 @@ next_tail_ids(S3dbScanState *st)
 		ListCell   *lc;
 
 		old = MemoryContextSwitchTo(st->cxt);
-		foreach(lc, s3db_pending_new_ids(st->serverid, st->userid, st->res->name))
+		foreach(lc, s3db_pending_new_ids(st->serverid, st->userid, st->res->name,
+													st->cid))
 		{
 			const char *id = (const char *) lfirst(lc);
 
@@ -536,7 +537,7 @@ s3db_fill_batch(S3dbScanState *st)
 			s3s_request_init(&st->reqs[i], S3S_OP_HEAD, NULL);
 			st->reqs[i].user = s3db_pending_lookup(st->serverid, st->userid,
 												   st->res->name, st->batch_ids[i],
-												   st->batch_cxt);
+												   st->cid, st->batch_cxt);
 		}
 	}
 	else

@@ -375,7 +375,7 @@ queue_values(S3dbModifyState *ms, TupleTableSlot *slot, const char *id, bool ins
 	{
 		/* a later write of a record an ON CONFLICT DO NOTHING created */
 		S3dbPending *prev = s3db_pending_lookup(ms->serverid, ms->userid, ms->res->name,
-												id, CurrentMemoryContext);
+												id, InvalidCommandId, CurrentMemoryContext);
 
 		p.if_absent = prev != NULL && prev->op != PENDING_DELETE && prev->if_absent;
 	}

@@ -188,7 +188,8 @@ s3dbBeginForeignScan(ForeignScanState *node, int eflags)
 					st->wanted[a - st->res->attrs] = true;
 			}
 	}
-	st->truncated = s3db_pending_truncated(st->serverid, st->userid, st->res->name);
+	st->cid = estate->es_snapshot ? estate->es_snapshot->curcid : InvalidCommandId;
+	st->truncated = s3db_pending_truncated(st->serverid, st->userid, st->res->name, st->cid);
 	/* sets of record ids: entries are just the key */
 	st->emitted = s3db_strhash_create("s3db_fdw emitted", sizeof(char *), st->cxt);
 	/* a fetch by id must at least find out whether the record exists */

@@ -87,6 +87,7 @@ typedef struct S3dbScanState
 	Oid			userid;
 	bool		for_modify;		/* remember ETags and references for writes */
 	bool		modify_reads_all;	/* ... and every attribute (UPDATE merges) */
+	CommandId	cid;			/* its snapshot's: it sees the writes of earlier commands */
 	bool		truncated;		/* the resource was truncated in this transaction */
 	HTAB	   *emitted;		/* ids served from pending writes while listing */
 	List	   *tail;			/* pending inserts still to return after listing */

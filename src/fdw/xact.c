@@ -79,6 +79,7 @@ typedef struct LogSlot
 	int			prev;			/* the record's previous write, or -1 */
 	S3dbPendingOp op;
 	bool		is_insert;
+	CommandId	cid;			/* the command that wrote it */
 } LogSlot;
 
 typedef struct SeenEnt
@@ -404,13 +405,75 @@ find_rec(Oid serverid, Oid userid, const char *resource, const char *id)
 	return find_live(key);
 }
 
+/*
+ * What a scan sees is what a heap scan would: the writes of the commands
+ * before its snapshot's, not those of its own statement (an INSERT ...
+ * SELECT from the same table would read back its own rows) nor of later
+ * ones (a cursor declared earlier).  Command ids grow along the log, so
+ * the writes a snapshot sees are the log's first visible_len() entries.
+ */
+static int
+visible_len(CommandId before)
+{
+	int			lo = 0,
+				hi = xs->nlog;
+
+	if (before == InvalidCommandId)
+		return xs->nlog;
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (xs->log[mid].cid < before)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The latest truncate among the first len entries under a key prefix, or -1. */
+static int
+truncate_pos_within(const char *key, size_t plen, int len)
+{
+	for (int k = list_length(xs->truncs) - 1; k >= 0; k--)
+	{
+		int			i = list_nth_int(xs->truncs, k);
+		const char *t = xs->log[i].hkey;
+
+		if (i < len && strlen(t) == plen && strncmp(t, key, plen) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/* A record's latest write among the first len entries, if in force there; else -1. */
+static int
+visible_write(const RecEnt *r, int len)
+{
+	int			i = r->last;
+
+	while (i >= len)
+		i = xs->log[i].prev;
+	if (i < 0 || i < truncate_pos_within(r->key, r->id - r->key, len))
+		return -1;
+	return i;
+}
+
 S3dbPending *
 s3db_pending_lookup(Oid serverid, Oid userid, const char *resource, const char *id,
-					MemoryContext cxt)
+					CommandId before, MemoryContext cxt)
 {
-	RecEnt	   *r = find_rec(serverid, userid, resource, id);
+	char		key[KEYLEN];
+	RecEnt	   *r;
+	int			i;
 
-	return r ? load_pending(&xs->log[r->last], cxt) : NULL;
+	if (state(false) == NULL)
+		return NULL;
+	make_key(key, serverid, userid, resource, id);
+	r = lookup(xs->recs, key, HASH_FIND, NULL);
+	i = r ? visible_write(r, visible_len(before)) : -1;
+	return i >= 0 ? load_pending(&xs->log[i], cxt) : NULL;
 }
 
 bool
@@ -520,6 +583,7 @@ s3db_pending_add(const S3dbPending *p)
 	slot = &xs->log[i];
 	slot->op = q.op;
 	slot->is_insert = q.is_insert;
+	slot->cid = GetCurrentCommandId(true);
 	if (known)
 		slot->hkey = known->key;
 	else
@@ -535,20 +599,25 @@ s3db_pending_add(const S3dbPending *p)
 }
 
 List *
-s3db_pending_new_ids(Oid serverid, Oid userid, const char *resource)
+s3db_pending_new_ids(Oid serverid, Oid userid, const char *resource, CommandId before)
 {
 	List	   *result = NIL;
 	size_t		rlen = strlen(resource);
+	int			len;
 
 	if (state(false) == NULL)
 		return NIL;
-	for (int i = 0; i < xs->nlog; i++)
+	len = visible_len(before);
+	for (int i = 0; i < len; i++)
 	{
 		RecEnt	   *r = xs->log[i].rec;
 		const char *res;
+		int			v;
 
-		if (r == NULL || r->first != i || r->serverid != serverid || r->userid != userid ||
-			!xs->log[r->last].is_insert || r->last_op == PENDING_DELETE || !rec_live(r))
+		if (r == NULL || r->first != i || r->serverid != serverid || r->userid != userid)
+			continue;
+		v = visible_write(r, len);
+		if (v < 0 || !xs->log[v].is_insert || xs->log[v].op == PENDING_DELETE)
 			continue;
 		/* the resource is the part of the key before the id */
 		res = r->id - rlen - 1;
@@ -559,14 +628,14 @@ s3db_pending_new_ids(Oid serverid, Oid userid, const char *resource)
 }
 
 bool
-s3db_pending_truncated(Oid serverid, Oid userid, const char *resource)
+s3db_pending_truncated(Oid serverid, Oid userid, const char *resource, CommandId before)
 {
 	char		key[KEYLEN];
 
 	if (state(false) == NULL)
 		return false;
 	make_key(key, serverid, userid, resource, NULL);
-	return truncate_pos(key, strlen(key)) >= 0;
+	return truncate_pos_within(key, strlen(key), visible_len(before)) >= 0;
 }
 
 /*
@@ -587,6 +656,7 @@ s3db_pending_truncate(Oid serverid, Oid userid, const char *resource)
 	i = grow_log();
 	xs->log[i].hkey = MemoryContextStrdup(xs->index_cxt, key);
 	xs->log[i].prev = -1;
+	xs->log[i].cid = GetCurrentCommandId(true);
 	old = MemoryContextSwitchTo(TopTransactionContext);
 	xs->truncs = lappend_int(xs->truncs, i);
 	MemoryContextSwitchTo(old);

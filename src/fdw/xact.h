@@ -83,11 +83,12 @@ typedef struct S3dbSeen
 extern void s3db_xact_init(void);
 
 /*
- * The latest pending write of a record in this transaction, or NULL; an
- * entry kept on disk is read back into cxt.
+ * The latest pending write of a record in this transaction made by a
+ * command before "before" (a scan's snapshot->curcid; InvalidCommandId:
+ * every write), or NULL; an entry kept on disk is read back into cxt.
  */
 extern S3dbPending *s3db_pending_lookup(Oid serverid, Oid userid, const char *resource,
-										const char *id, MemoryContext cxt);
+										const char *id, CommandId before, MemoryContext cxt);
 
 /*
  * Whether the transaction wrote the record, and if so its latest operation
@@ -103,10 +104,12 @@ extern void s3db_pending_add(const S3dbPending *p);
  * Ids of the records this transaction created in a resource and has not
  * deleted again, in the order first written.
  */
-extern List *s3db_pending_new_ids(Oid serverid, Oid userid, const char *resource);
+extern List *s3db_pending_new_ids(Oid serverid, Oid userid, const char *resource,
+								  CommandId before);
 
-/* Has the resource been truncated in this transaction? */
-extern bool s3db_pending_truncated(Oid serverid, Oid userid, const char *resource);
+/* Has the resource been truncated in this transaction (by a command before "before")? */
+extern bool s3db_pending_truncated(Oid serverid, Oid userid, const char *resource,
+								   CommandId before);
 extern void s3db_pending_truncate(Oid serverid, Oid userid, const char *resource);
 
 /*

@@ -23,7 +23,8 @@ s3s_code
 s3db_record_as_known(const s3f_resource *res, Oid serverid, Oid userid, const char *id,
 					 const char *passphrase, s3f_record *out, s3s_error *err)
 {
-	S3dbPending *p = s3db_pending_lookup(serverid, userid, res->name, id, CurrentMemoryContext);
+	S3dbPending *p = s3db_pending_lookup(serverid, userid, res->name, id, InvalidCommandId,
+										   CurrentMemoryContext);
 	S3dbSeen   *seen = NULL;
 	s3s_meta	m;
 	const char *body = NULL;
@@ -35,7 +36,7 @@ s3db_record_as_known(const s3f_resource *res, Oid serverid, Oid userid, const ch
 	if (p && p->op == PENDING_DELETE)
 		return S3S_ERR_NOT_FOUND;
 	/* after a truncate, what a scan read of the store is gone */
-	if (!s3db_pending_truncated(serverid, userid, res->name))
+	if (!s3db_pending_truncated(serverid, userid, res->name, InvalidCommandId))
 		seen = s3db_seen_get(serverid, userid, res->name, id, CurrentMemoryContext);
 	if (p)
 	{
