@@ -109,6 +109,10 @@ class Gen:
             i = self.pool_id()
             return ("INSERT INTO {t} (id, v, w) SELECT '%s', %d, %s WHERE NOT EXISTS "
                     "(SELECT 1 FROM {t} WHERE id = '%s')" % (i, r.randrange(100), self.word(), i))
+        if k < 0.28:
+            # reads the table it writes: sees none of its own rows
+            return ("INSERT INTO {t} (id, v, w) SELECT '%s' || id, v + 1, w FROM {t} "
+                    "WHERE id LIKE '%sk%%'" % (self.fresh_id(), self.p))
         if k < 0.32:
             rows = ", ".join("('%s', %d, %s)" % (self.fresh_id(), r.randrange(100), self.word())
                              for _ in range(r.randint(1, 3)))
@@ -179,6 +183,7 @@ class Gen:
         r = self.r
         out = []
         stack = []
+        cursors = 0
         for _ in range(length):
             k = r.random()
             if k < 0.14:
@@ -200,6 +205,13 @@ class Gen:
                 out.append("ROLLBACK TO SAVEPOINT " + stack[-1])
             elif k < 0.46:
                 out.append(self.block(0))
+            elif k < 0.49:
+                # sees the transaction as it is now, whatever comes later
+                cursors += 1
+                out.append("DECLARE c%d CURSOR FOR SELECT id, v, w FROM {t} WHERE %s ORDER BY id"
+                           % (cursors, self.scope()))
+            elif k < 0.53 and cursors:
+                out.append("FETCH %s c%d" % (r.choice(["1", "2", "ALL"]), r.randint(1, cursors)))
             else:
                 out.append(self.dml())
         out.append("COMMIT" if r.random() < 0.7 else "ROLLBACK")
