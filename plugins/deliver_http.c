@@ -41,6 +41,7 @@
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
+#include "fdw/pg_compat.h"
 #include "fdw/trust.h"
 #include "replicator.h"
 #include "store/sigv4.h"
@@ -147,7 +148,7 @@ s3db_deliver_webhook(const S3dbTarget *t, const S3dbChange *c, char **err)
 		char	   *plain = psprintf("%s:%s", user ? user : "", pass ? pass : "");
 		int			len = pg_b64_enc_len(strlen(plain));
 		char	   *b64 = palloc(len + 1);
-		int			n = pg_b64_encode(plain, strlen(plain), b64, len);
+		int			n = pg_b64_encode((const uint8 *) plain, strlen(plain), b64, len);
 
 		b64[Max(n, 0)] = '\0';
 		headers = lappend(headers, psprintf("Authorization: Basic %s", b64));

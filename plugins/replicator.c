@@ -39,6 +39,7 @@
 #include "storage/latch.h"
 #include "storage/proc.h"
 #include "storage/procarray.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
@@ -167,9 +168,9 @@ replicator_wants(Relation rel)
 
 	if (s3db_repl_delivering)
 		return false;
-	if (MyProc->lxid != want_lxid)
+	if (s3db_my_lxid() != want_lxid)
 	{
-		want_lxid = MyProc->lxid;
+		want_lxid = s3db_my_lxid();
 		want_cache = NIL;
 	}
 	foreach(lc, want_cache)

@@ -149,7 +149,7 @@ s3db_acquire_sample_rows(Relation rel, int elevel, HeapTuple *rows, int targrows
 			}
 			seen++;
 		}
-		vacuum_delay_point();
+		vacuum_delay_point(true);
 	}
 
 	/* fetch and decode the sample */
@@ -207,7 +207,7 @@ s3db_acquire_sample_rows(Relation rel, int elevel, HeapTuple *rows, int targrows
 		}
 		for (int i = 0; i < n; i++)
 			s3s_request_reset(&reqs[i]);
-		vacuum_delay_point();
+		vacuum_delay_point(true);
 	}
 
 	MemoryContextSwitchTo(old);

@@ -499,12 +499,8 @@ add_id_join_paths(PlannerInfo *root, RelOptInfo *baserel, S3dbPlanInfo *pi)
 			continue;
 		ppi = get_baserel_parampathinfo(root, baserel, required);
 		add_path(baserel, (Path *)
-				 create_foreignscan_path(root, baserel, NULL, 1, cost / 2, cost, NIL,
-										 required, NULL,
-#if PG_VERSION_NUM >= 170000
-										 NIL,
-#endif
-										 NIL));
+				 create_foreignscan_path(root, baserel, NULL, 1, 0, cost / 2, cost, NIL,
+										 required, NULL, NIL, NIL));
 		(void) ppi;
 	}
 }
@@ -540,13 +536,9 @@ s3dbGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	add_id_join_paths(root, baserel, pi);
 
 	add_path(baserel, (Path *)
-			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
+			 create_foreignscan_path(root, baserel, NULL, baserel->rows, 0,
 									 startup, total, NIL, baserel->lateral_relids,
-									 NULL,
-#if PG_VERSION_NUM >= 170000
-									 NIL,	/* fdw_restrictinfo */
-#endif
-									 NIL));
+									 NULL, NIL, NIL));
 }
 
 ForeignScan *

@@ -29,6 +29,8 @@
 #include "format/catalog.h"
 #include "format/record.h"
 
+#include "fdw/pg_compat.h"
+
 /* ---- options.c ---- */
 
 /* Everything the FDW needs to know about one foreign table. */

@@ -1,0 +1,103 @@
+/*-------------------------------------------------------------------------
+ *
+ * pg_compat.h
+ *		Every difference between the PostgreSQL major versions s3db_fdw
+ *		builds against (15, 16, 17 and 18), in one place.
+ *
+ * The code is written against the newest API; this header maps it down to
+ * the older versions, so call sites carry no version tests and a new major
+ * version means reading one file.  Each guard names the release that made
+ * the change (and the core commit where cited), so it can be checked
+ * against that branch's headers.  PostgreSQL 16 is not packaged in the Debian suites
+ * the test matrix uses; its guards were checked against REL_16_STABLE's
+ * headers (none of the changes below reached 16).
+ *
+ * Include it after postgres.h (fdw/s3db_fdw.h does).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef S3DB_PG_COMPAT_H
+#define S3DB_PG_COMPAT_H
+
+#include "postgres.h"
+
+#include "commands/explain.h"
+#include "commands/vacuum.h"
+#include "common/base64.h"
+#include "optimizer/pathnode.h"
+#include "storage/proc.h"
+
+/*
+ * 18 (commit 3691edfab9) replaced pg_attribute_noreturn(), written after
+ * the declarator, with pg_noreturn written before the declaration.  The
+ * old spelling is kept for our declarations: it is what 15 to 17 need and
+ * expands to the same attribute.
+ */
+#ifndef pg_attribute_noreturn
+#if defined(__GNUC__) || defined(__clang__)
+#define pg_attribute_noreturn() __attribute__((noreturn))
+#else
+#define pg_attribute_noreturn()
+#endif
+#endif
+
+/*
+ * 18 split EXPLAIN's headers: ExplainState lives in
+ * commands/explain_state.h and the ExplainProperty*() functions in
+ * commands/explain_format.h; commands/explain.h no longer declares them.
+ */
+#if PG_VERSION_NUM >= 180000
+#include "commands/explain_format.h"
+#include "commands/explain_state.h"
+#endif
+
+/*
+ * create_foreignscan_path() gained fdw_restrictinfo in 17 (commit
+ * 9e9931d2bf, not back-patched: 16 and older fixed the bug it addresses
+ * without an API change) and disabled_nodes in 18 (commit e222534679).
+ * Call sites pass the 18 argument list; older versions drop what they do
+ * not take.
+ */
+#if PG_VERSION_NUM < 170000
+#define create_foreignscan_path(root, rel, target, rows, disabled_nodes, startup_cost, \
+								total_cost, pathkeys, required_outer, fdw_outerpath, \
+								fdw_restrictinfo, fdw_private) \
+	create_foreignscan_path(root, rel, target, rows, startup_cost, total_cost, \
+							pathkeys, required_outer, fdw_outerpath, fdw_private)
+#elif PG_VERSION_NUM < 180000
+#define create_foreignscan_path(root, rel, target, rows, disabled_nodes, startup_cost, \
+								total_cost, pathkeys, required_outer, fdw_outerpath, \
+								fdw_restrictinfo, fdw_private) \
+	create_foreignscan_path(root, rel, target, rows, startup_cost, total_cost, \
+							pathkeys, required_outer, fdw_outerpath, \
+							fdw_restrictinfo, fdw_private)
+#endif
+
+/*
+ * 18 made vacuum_delay_point() take is_analyze, so
+ * that ANALYZE's cost delay is reported apart from VACUUM's.
+ */
+#if PG_VERSION_NUM < 180000
+#define vacuum_delay_point(is_analyze) vacuum_delay_point()
+#endif
+
+/*
+ * 18 declares pg_b64_encode()'s input as uint8 *;
+ * callers cast to that, older versions take char *.
+ */
+#if PG_VERSION_NUM < 180000
+#define pg_b64_encode(src, len, dst, dstlen) \
+	pg_b64_encode((const char *) (src), len, dst, dstlen)
+#endif
+
+/*
+ * 17 moved PGPROC's local transaction id into the
+ * vxid struct: MyProc->lxid became MyProc->vxid.lxid.
+ */
+#if PG_VERSION_NUM >= 170000
+#define s3db_my_lxid() (MyProc->vxid.lxid)
+#else
+#define s3db_my_lxid() (MyProc->lxid)
+#endif
+
+#endif							/* S3DB_PG_COMPAT_H */
