@@ -246,6 +246,59 @@ s3f_utf8_sanitize(const char *s, size_t len, size_t *outlen)
 
 /* ------------------------------------------------------------------- JSON */
 
+/*
+ * JSON puts no limit on a number's size, but json-c 0.17 and later, in
+ * strict mode, refuse an integer literal beyond 64 bits (0.16 accepted it
+ * and clamped it).  The validator only asks whether the text is JSON, so in
+ * its private copy it rewrites every integer literal longer than 18 digits
+ * as a fraction of the same length ("0.000..."), which every json-c version
+ * takes.  Literals with a leading zero are left alone: they are not JSON.
+ */
+static void
+hide_long_integers(char *s, size_t len)
+{
+	bool		instr = false;
+	size_t		i = 0;
+
+	while (i < len)
+	{
+		size_t		j;
+
+		if (instr)
+		{
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				instr = false;
+			i++;
+			continue;
+		}
+		if (s[i] == '"')
+		{
+			instr = true;
+			i++;
+			continue;
+		}
+		if (s[i] < '1' || s[i] > '9' ||
+			(i > 0 && ((s[i - 1] >= '0' && s[i - 1] <= '9') || s[i - 1] == '.' ||
+					   s[i - 1] == 'e' || s[i - 1] == 'E' || s[i - 1] == '+' ||
+					   (s[i - 1] == '-' && i > 1 && (s[i - 2] == 'e' || s[i - 2] == 'E')))))
+		{
+			i++;
+			continue;
+		}
+		for (j = i; j < len && s[j] >= '0' && s[j] <= '9'; j++)
+			;
+		if (j - i > 18 && (j == len || (s[j] != '.' && s[j] != 'e' && s[j] != 'E')))
+		{
+			s[i] = '0';
+			s[i + 1] = '.';
+			memset(s + i + 2, '0', j - i - 2);
+		}
+		i = j;
+	}
+}
+
 bool
 s3f_json_valid(const char *s, size_t len)
 {
@@ -260,6 +313,7 @@ s3f_json_valid(const char *s, size_t len)
 	copy = s3f_strndup(s, len);
 	if (copy == NULL)
 		return false;
+	hide_long_integers(copy, len);
 	tok = json_tokener_new_ex(512);
 	if (tok == NULL)
 	{
