@@ -237,6 +237,36 @@ set_error(s3_xfer *x, s3s_code code, long status, const char *s3code,
 			 request_id && request_id[0] ? request_id : (x->request_id ? x->request_id : ""));
 }
 
+/*
+ * Our own words for the transport failures a user meets most: libcurl's
+ * texts change between its versions ("Couldn't connect to server" became
+ * "Could not connect to server" in 8.x), and an error message should not
+ * depend on which libcurl the server was built with.
+ */
+static const char *
+net_error_text(CURLcode cc)
+{
+	switch (cc)
+	{
+		case CURLE_OPERATION_TIMEDOUT:
+			return "timed out";
+		case CURLE_COULDNT_RESOLVE_HOST:
+			return "could not resolve host name";
+		case CURLE_COULDNT_CONNECT:
+			return "could not connect to server";
+		case CURLE_SEND_ERROR:
+			return "could not send data to the server";
+		case CURLE_RECV_ERROR:
+			return "could not receive data from the server";
+		case CURLE_GOT_NOTHING:
+			return "server closed the connection without a reply";
+		case CURLE_PARTIAL_FILE:
+			return "reply shorter than announced";
+		default:
+			return curl_easy_strerror(cc);
+	}
+}
+
 static bool
 net_error(s3_xfer *x, CURLcode cc)
 {
@@ -278,7 +308,7 @@ net_error(s3_xfer *x, CURLcode cc)
 	 * name); elsewhere its code says enough, and the buffer adds timings.
 	 */
 	snprintf(msg, sizeof(msg), "%s: %.*s", line, CURL_ERROR_SIZE,
-			 code == S3S_ERR_TLS && x->curl_error[0] ? x->curl_error : curl_easy_strerror(cc));
+			 code == S3S_ERR_TLS && x->curl_error[0] ? x->curl_error : net_error_text(cc));
 	set_error(x, code, 0, NULL, NULL, msg);
 	return retry;
 }
