@@ -164,9 +164,20 @@ ALTER SERVER w OPTIONS (ADD cache_size '16');
 SET ROLE regress_s3db_app;
 CREATE FOREIGN TABLE other_items (id text, name text) SERVER other OPTIONS (resource 'items');
 SELECT count(name) FROM items;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT id, name FROM items;
+-- EXPLAIN ANALYZE as every PostgreSQL version prints it (18 shows actual
+-- rows with two decimals, and buffers unless told not to)
+CREATE FUNCTION pg_temp.explain_analyze(query text) RETURNS SETOF text
+LANGUAGE plpgsql AS $$
+DECLARE
+  ln text;
+BEGIN
+  FOR ln IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF) ' || query LOOP
+    RETURN NEXT regexp_replace(ln, '(rows=\d+)\.00\M', '\1', 'g');
+  END LOOP;
+END $$;
+SELECT pg_temp.explain_analyze('SELECT id, name FROM items');
 UPDATE other_items SET name = 'changed elsewhere' WHERE id = 'i2';
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT id, name FROM items;
+SELECT pg_temp.explain_analyze('SELECT id, name FROM items');
 SELECT id, name FROM items WHERE name LIKE 'changed%';
 RESET ROLE;
 ALTER SERVER w OPTIONS (DROP cache_size);
