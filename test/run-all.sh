@@ -196,6 +196,16 @@ stage "valgrind: pg_regress on file:// and S3, no error through s3db_fdw" test/v
 stage "META.json is valid PGXN metadata and names the control file's version" python3 tools/check-meta.py
 stage "debian: dpkg-buildpackage builds postgresql-<major>-s3db-fdw with pg_buildext" test/debian/build.sh
 
+# the SQL suites on the other PostgreSQL versions, each in a root of the
+# Debian suite that ships it (made once, then cached); S3DB_MATRIX_VERSIONS=
+# (empty) skips them
+MATRIX_VERSIONS=${S3DB_MATRIX_VERSIONS-17 18}
+if [ -n "$MATRIX_VERSIONS" ]; then
+  # shellcheck disable=SC2086
+  stage "PostgreSQL $MATRIX_VERSIONS: build, unit, pg_regress and isolation (file:// and S3)" \
+    test/matrix.sh $MATRIX_VERSIONS
+fi
+
 sigfail=$WORK/s3/signature-failures.log
 check_signatures() {
   if [ -s "$sigfail" ]; then echo "requests with bad signatures:"; cat "$sigfail"; return 1; fi
