@@ -51,11 +51,7 @@ _PG_init(void)
 							 true,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
-#if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("s3db_fdw");
-#else
-	EmitWarningsOnPlaceholders("s3db_fdw");
-#endif
 }
 
 Datum

@@ -79,9 +79,7 @@ static S3dbWorkerSlots *slots = NULL;
 static S3dbWorkerShared *shared = NULL;
 static char worker_dbname[NAMEDATALEN];
 
-#if PG_VERSION_NUM >= 150000
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
-#endif
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 /* ---------------------------------------------------------------------
@@ -181,7 +179,6 @@ configured_databases(void)
 	return out;
 }
 
-#if PG_VERSION_NUM >= 150000
 static void
 worker_shmem_request(void)
 {
@@ -190,7 +187,6 @@ worker_shmem_request(void)
 	RequestAddinShmemSpace(shared_size());
 	RequestNamedLWLockTranche("s3db_fdw", S3DB_MAX_DATABASES);
 }
-#endif
 
 static void
 worker_shmem_startup(void)
@@ -248,13 +244,8 @@ s3db_worker_init(void)
 	if (!process_shared_preload_libraries_in_progress)
 		return;
 
-#if PG_VERSION_NUM >= 150000
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = worker_shmem_request;
-#else
-	RequestAddinShmemSpace(shared_size());
-	RequestNamedLWLockTranche("s3db_fdw", S3DB_MAX_DATABASES);
-#endif
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = worker_shmem_startup;
 

@@ -37,12 +37,8 @@ static S3dbConn *
 conn_for_server(const char *servername)
 {
 	ForeignServer *server = GetForeignServerByName(servername, false);
-#if PG_VERSION_NUM >= 160000
 	AclResult	acl = object_aclcheck(ForeignServerRelationId, server->serverid,
 									  GetUserId(), ACL_USAGE);
-#else
-	AclResult	acl = pg_foreign_server_aclcheck(server->serverid, GetUserId(), ACL_USAGE);
-#endif
 
 	if (acl != ACLCHECK_OK)
 		aclcheck_error(acl, OBJECT_FOREIGN_SERVER, server->servername);
@@ -62,22 +58,7 @@ s3db_list(PG_FUNCTION_ARGS)
 	S3dbPager	pg;
 	const s3s_list *page;
 
-#if PG_VERSION_NUM >= 150000
 	InitMaterializedSRF(fcinfo, 0);
-#else
-	{
-		TupleDesc	tupdesc;
-		MemoryContext old;
-
-		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-			elog(ERROR, "return type must be a row type");
-		old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-		rsinfo->returnMode = SFRM_Materialize;
-		rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
-		rsinfo->setDesc = CreateTupleDescCopy(tupdesc);
-		MemoryContextSwitchTo(old);
-	}
-#endif
 	s3db_pager_start(&pg, conn, prefix, NULL, "could not list the store");
 	while ((page = s3db_pager_next(&pg)) != NULL)
 	{
@@ -182,11 +163,7 @@ s3db_create_resource(PG_FUNCTION_ARGS)
 	int			n = 0;
 	List	   *tops = NIL;
 
-#if PG_VERSION_NUM >= 160000
 	if (!object_ownercheck(RelationRelationId, relid, GetUserId()))
-#else
-	if (!pg_class_ownercheck(relid, GetUserId()))
-#endif
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_FOREIGN_TABLE, get_rel_name(relid));
 	if (get_rel_relkind(relid) != RELKIND_FOREIGN_TABLE)
 		ereport(ERROR,

@@ -106,7 +106,6 @@ s3dbBeginForeignScan(ForeignScanState *node, int eflags)
 	EState	   *estate = node->ss.ps.state;
 	Relation	rel = node->ss.ss_currentRelation;
 	S3dbScanState *st;
-	RangeTblEntry *rte;
 	Oid			userid;
 	char	   *resource = strVal(linitial(fsplan->fdw_private));
 	List	   *attnums = (List *) lsecond(fsplan->fdw_private);
@@ -130,13 +129,9 @@ s3dbBeginForeignScan(ForeignScanState *node, int eflags)
 	MemoryContextRegisterResetCallback(st->cxt, cb);
 
 	st->relname = pstrdup(RelationGetRelationName(rel));
-#if PG_VERSION_NUM >= 160000
-	(void) rte;
-	userid = OidIsValid(fsplan->checkAsUser) ? fsplan->checkAsUser : GetUserId();
-#else
-	rte = exec_rt_fetch(fsplan->scan.scanrelid, estate);
-	userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
-#endif
+	userid = s3db_scan_check_as_user(fsplan, estate);
+	if (!OidIsValid(userid))
+		userid = GetUserId();
 	s3db_table_options(RelationGetRelid(rel), &topts);
 
 	st->conn = s3db_get_conn(topts.serverid, userid);

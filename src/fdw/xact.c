@@ -139,13 +139,8 @@ state(bool create)
 		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
 
 		xs = palloc0(sizeof(XactState));
-#if PG_VERSION_NUM >= 150000
 		xs->index_cxt = GenerationContextCreate(TopTransactionContext, "s3db_fdw write index",
 												ALLOCSET_DEFAULT_SIZES);
-#else
-		xs->index_cxt = GenerationContextCreate(TopTransactionContext, "s3db_fdw write index",
-												SLAB_LARGE_BLOCK_SIZE);
-#endif
 		xs->entry_cxt = AllocSetContextCreate(TopTransactionContext, "s3db_fdw pending writes",
 											  ALLOCSET_DEFAULT_SIZES);
 		xs->recs = s3db_strhash_create("s3db_fdw pending", sizeof(RecEnt), TopTransactionContext);
