@@ -53,7 +53,7 @@ build() {
 stage "build and install (-Werror)" build
 [ "$failed" -eq 0 ] || finish
 
-stage "unit tests (src/, file:// memory:// and S3)" make -s unit
+stage "unit tests (src/, file:// memory:// and S3)" make -s -j2 unit
 
 pg_start "$WORK/pg" || { failed=$((failed + 1)); echo "could not start PostgreSQL"; finish; }
 
