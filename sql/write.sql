@@ -183,6 +183,7 @@ SELECT pg_temp.explain('ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF
 UPDATE other_items SET name = 'changed elsewhere' WHERE id = 'i2';
 SELECT pg_temp.explain('ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF',
   'SELECT id, name FROM items');
+DROP FUNCTION pg_temp.explain(text, text);
 SELECT id, name FROM items WHERE name LIKE 'changed%';
 RESET ROLE;
 ALTER SERVER w OPTIONS (DROP cache_size);
