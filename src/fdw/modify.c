@@ -65,33 +65,16 @@ static const char *const strategy_names[] = {
 static Oid
 result_rel_user(ResultRelInfo *rinfo, EState *estate)
 {
-#if PG_VERSION_NUM >= 160000
 	return ExecGetResultRelCheckAsUser(rinfo, estate);
-#else
-	Index		rti = rinfo->ri_RangeTableIndex;
-	RangeTblEntry *rte;
-
-	/* a partition reached by tuple routing has no range table entry */
-	if (rti == 0 && rinfo->ri_RootResultRelInfo != NULL)
-		rti = rinfo->ri_RootResultRelInfo->ri_RangeTableIndex;
-	if (rti == 0)
-		return GetUserId();
-	rte = exec_rt_fetch(rti, estate);
-	return OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
-#endif
 }
 
 /* The same, when planning. */
 static Oid
 planned_rel_user(PlannerInfo *root, RangeTblEntry *rte)
 {
-#if PG_VERSION_NUM >= 160000
-	RTEPermissionInfo *perminfo = getRTEPermissionInfo(root->parse->rteperminfos, rte);
+	Oid			user = s3db_planned_check_as_user(root, rte);
 
-	return OidIsValid(perminfo->checkAsUser) ? perminfo->checkAsUser : GetUserId();
-#else
-	return OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
-#endif
+	return OidIsValid(user) ? user : GetUserId();
 }
 
 /* The column reading the record id; errors if there is none. */

@@ -31,7 +31,10 @@
 #include "commands/explain.h"
 #include "commands/vacuum.h"
 #include "common/base64.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
 #include "optimizer/pathnode.h"
+#include "parser/parse_relation.h"
 #include "storage/proc.h"
 #include "utils/acl.h"
 
@@ -148,6 +151,34 @@ object_ownercheck(Oid classid, Oid objectid, Oid roleid)
 #else
 #define s3db_scan_check_as_user(fsplan, estate) \
 	(exec_rt_fetch((fsplan)->scan.scanrelid, (estate))->checkAsUser)
+#endif
+
+/*
+ * The same move for planning and for result relations: 16 keeps a
+ * relation's checkAsUser in its RTEPermissionInfo (found from the range
+ * table entry) and has ExecGetResultRelCheckAsUser(); on 15 both read the
+ * range table entry, a partition reached by tuple routing reading its
+ * root's.
+ */
+#if PG_VERSION_NUM >= 160000
+#define s3db_planned_check_as_user(root, rte) \
+	(getRTEPermissionInfo((root)->parse->rteperminfos, (rte))->checkAsUser)
+#else
+#define s3db_planned_check_as_user(root, rte) ((rte)->checkAsUser)
+
+static inline Oid
+ExecGetResultRelCheckAsUser(ResultRelInfo *rinfo, EState *estate)
+{
+	Index		rti = rinfo->ri_RangeTableIndex;
+	RangeTblEntry *rte;
+
+	if (rti == 0 && rinfo->ri_RootResultRelInfo != NULL)
+		rti = rinfo->ri_RootResultRelInfo->ri_RangeTableIndex;
+	if (rti == 0)
+		return GetUserId();
+	rte = exec_rt_fetch(rti, estate);
+	return OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+}
 #endif
 
 #endif							/* S3DB_PG_COMPAT_H */
