@@ -69,7 +69,10 @@ GRANT USAGE ON SCHEMA mal TO regress_s3db_readonly;
 GRANT SELECT ON mal.bait TO regress_s3db_readonly;
 RESET ROLE;
 SELECT * FROM mal.bait;
+-- (without the CONTEXT line, which PostgreSQL 18 words differently)
+\set SHOW_CONTEXT never
 SELECT * FROM mal.bait_fn();
+\set SHOW_CONTEXT errors
 SET ROLE regress_s3db_readonly;
 SELECT * FROM mal.bait;
 RESET ROLE;
