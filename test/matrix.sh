@@ -36,11 +36,12 @@ suite_of() {
 
 # what a root holds besides PostgreSQL: the build dependencies of the
 # extension and of its unit tests, python3 for the test helpers, IPC::Run
-# for the TAP tests.  node stays on the host (S3 server, fixture upload).
+# and nodejs (the S3 test server, s3db.js) for the TAP tests.  The S3 server
+# of the SQL suites runs on the host.
 root_packages() {
   echo postgresql-"$1" postgresql-server-dev-"$1" \
     gcc make pkg-config libcurl4-openssl-dev libssl-dev libjson-c-dev \
-    libxml2-dev zlib1g-dev libipc-run-perl python3
+    libxml2-dev zlib1g-dev libipc-run-perl python3 nodejs
 }
 
 for v in "${MAJORS[@]}"; do
@@ -113,6 +114,10 @@ for v in "${MAJORS[@]}"; do
   t0=$SECONDS
   dir=$WORK/pg$v
   copy_checkout "$dir/src"
+  # the npm packages (the S3 server and s3db.js of the TAP tests) are shared
+  for nm in test/s3/node_modules test/interop/node_modules; do
+    [ -d "$TOP/$nm" ] && ln -s "$TOP/$nm" "$dir/src/$nm"
+  done
   tools/debroot.sh run "$root" env MAJOR="$v" MATRIX_DIR="$dir" MATRIX_TAP="${MATRIX_TAP:-0}" \
     S3DB_TEST_S3_URL="$S3DB_TEST_S3_URL" S3DB_MATRIX_S3="$S3BASE/matrix" \
     bash "$dir/src/test/matrix-in-root.sh" 2>&1 | tee "$dir.log"

@@ -48,7 +48,11 @@ else
 fi
 
 cd "$WORK"
-as_user env PATH="$PGBIN:$PATH" TESTDIR="$WORK" S3DB_FDW_SRC="$TOP" PGPORT="${PGPORT:-65432}" \
+# TESTDATADIR/TESTLOGDIR: PostgreSQL 17's test modules take their scratch
+# and log directories from these (relative to the current directory when
+# unset, so a file:// store in tempdir() would be a relative path)
+as_user env PATH="$PGBIN:$PATH" TESTDIR="$WORK" TESTDATADIR="$WORK/tmp_check" \
+  TESTLOGDIR="$WORK/tmp_check/log" S3DB_FDW_SRC="$TOP" PGPORT="${PGPORT:-65432}" \
   PG_REGRESS="$(dirname "$("$PG_CONFIG" --pgxs)")/../test/regress/pg_regress" \
   prove -I "$PERL_LIB" ${PROVE_FLAGS:-} "${TESTS[@]}"
 rc=$?
