@@ -43,6 +43,7 @@
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
 
+#include "fdw/pg_compat.h"
 #include "fdw/trust.h"
 #include "replicator.h"
 
@@ -84,11 +85,7 @@ run(const char *sql, int nargs, Oid *types, Datum *values)
 static Oid
 target_table(const S3dbTarget *t)
 {
-#if PG_VERSION_NUM >= 160000
 	List	   *names = stringToQualifiedNameList(t->target, NULL);
-#else
-	List	   *names = stringToQualifiedNameList(t->target);
-#endif
 	Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(names), NoLock, true);
 
 	if (!OidIsValid(relid))

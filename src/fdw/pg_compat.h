@@ -37,6 +37,7 @@
 #include "parser/parse_relation.h"
 #include "storage/proc.h"
 #include "utils/acl.h"
+#include "utils/regproc.h"
 
 /*
  * 18 (commit 3691edfab9) replaced pg_attribute_noreturn(), written after
@@ -109,6 +110,14 @@
 #define s3db_my_lxid() (MyProc->vxid.lxid)
 #else
 #define s3db_my_lxid() (MyProc->lxid)
+#endif
+
+/*
+ * 16 gave stringToQualifiedNameList() an escontext argument for soft
+ * errors; 15 always throws.
+ */
+#if PG_VERSION_NUM < 160000
+#define stringToQualifiedNameList(string, escontext) stringToQualifiedNameList(string)
 #endif
 
 /*
