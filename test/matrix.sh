@@ -35,13 +35,14 @@ suite_of() {
 }
 
 # what a root holds besides PostgreSQL: the build dependencies of the
-# extension and of its unit tests, python3 for the test helpers, IPC::Run
-# and nodejs (the S3 test server, s3db.js) for the TAP tests.  The S3 server
-# of the SQL suites runs on the host.
+# extension and of its unit tests, python3 for the test helpers, IPC::Run,
+# nodejs and python3-botocore (the S3 test server and its signature-checking
+# proxy, s3db.js) for the TAP tests.  The S3 server of the SQL suites runs
+# on the host.
 root_packages() {
   echo postgresql-"$1" postgresql-server-dev-"$1" \
     gcc make pkg-config libcurl4-openssl-dev libssl-dev libjson-c-dev \
-    libxml2-dev zlib1g-dev libipc-run-perl python3 nodejs
+    libxml2-dev zlib1g-dev libipc-run-perl python3 nodejs python3-botocore
 }
 
 for v in "${MAJORS[@]}"; do
