@@ -28,11 +28,7 @@ static LocalTransactionId landed_lxid = InvalidLocalTransactionId;
 static LocalTransactionId
 current_lxid(void)
 {
-#if PG_VERSION_NUM >= 170000
-	return MyProc->vxid.lxid;
-#else
-	return MyProc->lxid;
-#endif
+	return s3db_my_lxid();
 }
 
 /* The tally of this transaction's commit (a new commit starts from zero). */
