@@ -106,7 +106,17 @@ INSERT INTO hm SELECT * FROM fm;
 RESET ROLE;
 ANALYZE probe;
 SET ROLE :"app_role";
-EXPLAIN (COSTS OFF) SELECT p.id, f.v FROM probe p JOIN fm f ON f.id = p.id;
+-- (17 and 18 print the pushed join clause as "id = p.id", 15 as "p.id = id")
+CREATE FUNCTION pg_temp.explain(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+  ln text;
+BEGIN
+  FOR ln IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
+    RETURN NEXT regexp_replace(ln, 'Filter: \((\w+) = (\w+\.\w+)\)$', 'Filter: (\2 = \1)');
+  END LOOP;
+END $$;
+SELECT pg_temp.explain('SELECT p.id, f.v FROM probe p JOIN fm f ON f.id = p.id');
+DROP FUNCTION pg_temp.explain(text);
 SELECT same($$SELECT p.id, f.v FROM probe p JOIN @ f ON f.id = p.id$$, NULL, 'fm', 'hm');
 SELECT same($$SELECT p.id, f.v FROM probe p JOIN @ f ON f.id = p.id COLLATE ci$$, NULL, 'fm', 'hm');
 SELECT same($$SELECT p.id, f.v FROM probe p JOIN @ f ON f.id = p.id WHERE f.v < 0$$, NULL, 'fm', 'hm');
