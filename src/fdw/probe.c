@@ -230,11 +230,7 @@ s3db_check_store(PG_FUNCTION_ARGS)
 	bool		meta_ok;
 	AclResult	acl;
 
-#if PG_VERSION_NUM >= 160000
 	acl = object_aclcheck(ForeignServerRelationId, server->serverid, GetUserId(), ACL_USAGE);
-#else
-	acl = pg_foreign_server_aclcheck(server->serverid, GetUserId(), ACL_USAGE);
-#endif
 	if (acl != ACLCHECK_OK)
 		aclcheck_error(acl, OBJECT_FOREIGN_SERVER, server->servername);
 
