@@ -25,25 +25,108 @@
 
 #define CATALOG_KEY "s3db.json"
 
+/*
+ * The cache is keyed by user mapping, as postgres_fdw's is: users that share
+ * a mapping (PUBLIC, say) share a store, and a user without a mapping of the
+ * server uses the server's options alone (umid = InvalidOid).  An entry
+ * points at the current S3dbConn; a changed server or mapping replaces that
+ * object with a new one on the next lookup, while statements and commits
+ * that hold the old one keep it until the end of the transaction.
+ */
 typedef struct ConnKey
+{
+	Oid			umid;			/* InvalidOid: the server has no mapping for the user */
+	Oid			serverid;
+} ConnKey;
+
+typedef struct ConnEntry
+{
+	ConnKey		key;
+	S3dbConn   *conn;			/* current connection, NULL until opened */
+} ConnEntry;
+
+/*
+ * What a transaction bound: the connection a (server, user) pair queued
+ * writes through.  Later lookups of the pair in the same transaction, and
+ * the commit, use it even if the server or mapping changed meanwhile, so
+ * the queued writes go where the statements that made them pointed.
+ */
+typedef struct ConnBinding
 {
 	Oid			serverid;
 	Oid			userid;
-} ConnKey;
+	S3dbConn   *conn;
+} ConnBinding;
 
 static HTAB *conn_hash = NULL;
+static List *bindings = NIL;	/* of ConnBinding, in TopMemoryContext */
+static List *retired = NIL;		/* replaced connections used in this transaction */
 
+static void conn_close(S3dbConn *c);
+
+/*
+ * Syscache callback: mark the connections of a changed server or user mapping
+ * (hash value 0: everything) invalid.  Nothing is closed here: a scan may be
+ * using the store, and a transaction may have writes queued for it.
+ */
 static void
-invalidate_all(Datum arg, int cacheid, uint32 hashvalue)
+conn_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
 {
 	HASH_SEQ_STATUS scan;
-	S3dbConn   *c;
+	ConnEntry  *e;
 
 	if (conn_hash == NULL)
 		return;
 	hash_seq_init(&scan, conn_hash);
-	while ((c = (S3dbConn *) hash_seq_search(&scan)) != NULL)
-		c->invalid = true;
+	while ((e = (ConnEntry *) hash_seq_search(&scan)) != NULL)
+	{
+		S3dbConn   *c = e->conn;
+
+		if (c == NULL)
+			continue;
+		if (hashvalue == 0 ||
+			(cacheid == FOREIGNSERVEROID && c->server_hashvalue == hashvalue) ||
+			(cacheid == USERMAPPINGOID && c->mapping_hashvalue == hashvalue))
+			c->invalid = true;
+	}
+}
+
+/*
+ * End of a transaction: bindings end, and connections replaced while the
+ * transaction used them are closed now that nothing can use them.
+ */
+static void
+conn_xact_callback(XactEvent event, void *arg)
+{
+	ListCell   *lc;
+
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			break;
+		default:
+			return;
+	}
+	list_free_deep(bindings);
+	bindings = NIL;
+	foreach(lc, retired)
+		conn_close((S3dbConn *) lfirst(lc));
+	list_free(retired);
+	retired = NIL;
+	if (conn_hash)
+	{
+		HASH_SEQ_STATUS scan;
+		ConnEntry  *e;
+
+		hash_seq_init(&scan, conn_hash);
+		while ((e = (ConnEntry *) hash_seq_search(&scan)) != NULL)
+			if (e->conn)
+				e->conn->xact_used = false;
+	}
 }
 
 bool
@@ -67,29 +150,53 @@ catalog_release(S3dbCatalog *c)
 }
 
 static void
+catalog_drop(S3dbCatalog *c)
+{
+	if (c == NULL)
+		return;
+	if (c->refs == 0)
+		catalog_release(c);
+	else
+		c->orphaned = true;
+}
+
+/* Close a connection object for good (the store, its catalog, itself). */
+static void
 conn_close(S3dbConn *c)
 {
 	if (c->store)
 		s3s_close(c->store);
 	c->store = NULL;
-	if (c->catalog)
-	{
-		if (c->catalog->refs == 0)
-			catalog_release(c->catalog);
-		else
-			c->catalog->orphaned = true;
-		c->catalog = NULL;
-	}
+	catalog_drop(c->catalog);
+	c->catalog = NULL;
+	if (c->opts.passphrase)
+		pfree(c->opts.passphrase);
+	pfree(c);
 }
 
-static void
-conn_open(S3dbConn *c)
+/* True if the server sets max_inflight; otherwise the setting applies. */
+static bool
+server_sets_max_inflight(Oid serverid)
+{
+	ForeignServer *server = GetForeignServer(serverid);
+	ListCell   *lc;
+
+	foreach(lc, server->options)
+		if (strcmp(((DefElem *) lfirst(lc))->defname, "max_inflight") == 0)
+			return true;
+	return false;
+}
+
+static S3dbConn *
+conn_open(Oid serverid, Oid userid, Oid umid, Oid umuser)
 {
 	S3dbConnOptions o;
 	s3s_config	cfg;
 	s3s_error	err;
+	s3s_store  *store;
+	S3dbConn   *c;
 
-	s3db_conn_options(c->serverid, c->userid, &o);
+	s3db_conn_options(serverid, userid, &o);
 
 	s3s_config_init(&cfg);
 	cfg.url = o.connection_string;
@@ -108,28 +215,102 @@ conn_open(S3dbConn *c)
 	cfg.cancel = s3db_cancel_requested;
 	s3db_creds_config(c->serverid, &o, &cfg);
 
+	/* allocate first: nothing may fail between s3s_open and ownership */
+	c = MemoryContextAllocZero(CacheMemoryContext, sizeof(S3dbConn));
+	c->opts.passphrase = cache_strdup(o.passphrase);
+
 	s3s_error_clear(&err);
-	c->store = s3s_open(&cfg, &err);
-	if (c->store == NULL)
+	store = s3s_open(&cfg, &err);
+	if (store == NULL)
+	{
+		if (c->opts.passphrase)
+			pfree(c->opts.passphrase);
+		pfree(c);
 		s3db_report(&err, "could not open the object store");
+	}
+	c->store = store;
+	c->serverid = serverid;
+	c->userid = umuser;
+	c->umid = umid;
+	c->server_hashvalue = GetSysCacheHashValue1(FOREIGNSERVEROID, ObjectIdGetDatum(serverid));
+	c->mapping_hashvalue = OidIsValid(umid) ?
+		GetSysCacheHashValue1(USERMAPPINGOID, ObjectIdGetDatum(umid)) : 0;
+	c->inflight_from_server = server_sets_max_inflight(serverid);
 
 	/* keep only what later code reads; secrets stay inside the store */
-	memset(&c->opts, 0, sizeof(c->opts));
 	c->opts.connection_string = NULL;
-	c->opts.passphrase = cache_strdup(o.passphrase);
 	c->opts.metadata_limit = o.metadata_limit;
 	c->opts.max_inflight = o.max_inflight;
 	c->opts.cache_bytes = o.cache_bytes;
-	c->catalog = NULL;
-	c->validated_at = 0;
-	c->invalid = false;
+	return c;
 }
 
+/* The user mapping (user's own, else PUBLIC) of a server, InvalidOid if none. */
+static Oid
+mapping_oid(Oid serverid, Oid userid, Oid *umuser)
+{
+	HeapTuple	tp;
+	Oid			umid = InvalidOid;
+
+	*umuser = InvalidOid;
+	tp = SearchSysCache2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(userid),
+						 ObjectIdGetDatum(serverid));
+	if (!HeapTupleIsValid(tp))
+		tp = SearchSysCache2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(InvalidOid),
+							 ObjectIdGetDatum(serverid));
+	if (HeapTupleIsValid(tp))
+	{
+		umid = ((Form_pg_user_mapping) GETSTRUCT(tp))->oid;
+		*umuser = ((Form_pg_user_mapping) GETSTRUCT(tp))->umuser;
+		ReleaseSysCache(tp);
+	}
+	return umid;
+}
+
+static ConnBinding *
+find_binding(Oid serverid, Oid userid)
+{
+	ListCell   *lc;
+
+	foreach(lc, bindings)
+	{
+		ConnBinding *b = (ConnBinding *) lfirst(lc);
+
+		if (b->serverid == serverid && b->userid == userid)
+			return b;
+	}
+	return NULL;
+}
+
+/*
+ * Make the store follow s3db_fdw.max_inflight when the server does not set
+ * max_inflight itself: a SET in the session applies to the next request.
+ */
+static void
+conn_apply_settings(S3dbConn *c)
+{
+	if (!c->inflight_from_server && c->opts.max_inflight != s3db_max_inflight)
+	{
+		s3s_set_max_inflight(c->store, s3db_max_inflight);
+		c->opts.max_inflight = s3db_max_inflight;
+	}
+	s3s_set_cancel(c->store, s3db_cancel_requested, NULL);
+}
+
+/*
+ * The connection for a user of a server, opened or reopened as needed.  A
+ * connection whose server or mapping changed is replaced, unless this
+ * transaction queued writes through it (see ConnBinding); one used earlier
+ * in the transaction is closed at its end, not now, since a running scan or
+ * a cursor may still be reading through it.
+ */
 S3dbConn *
 s3db_get_conn(Oid serverid, Oid userid)
 {
 	ConnKey		key;
-	S3dbConn   *c;
+	ConnEntry  *e;
+	ConnBinding *b;
+	Oid			umuser;
 	bool		found;
 
 	if (conn_hash == NULL)
@@ -137,35 +318,71 @@ s3db_get_conn(Oid serverid, Oid userid)
 		HASHCTL		ctl;
 
 		ctl.keysize = sizeof(ConnKey);
-		ctl.entrysize = sizeof(S3dbConn);
+		ctl.entrysize = sizeof(ConnEntry);
 		conn_hash = hash_create("s3db_fdw connections", 8, &ctl,
 								HASH_ELEM | HASH_BLOBS);
-		CacheRegisterSyscacheCallback(FOREIGNSERVEROID, invalidate_all, (Datum) 0);
-		CacheRegisterSyscacheCallback(USERMAPPINGOID, invalidate_all, (Datum) 0);
+		CacheRegisterSyscacheCallback(FOREIGNSERVEROID, conn_inval_callback, (Datum) 0);
+		CacheRegisterSyscacheCallback(USERMAPPINGOID, conn_inval_callback, (Datum) 0);
+		RegisterXactCallback(conn_xact_callback, NULL);
 	}
 
+	b = find_binding(serverid, userid);
+	if (b != NULL)
+	{
+		s3db_check_store_access(b->conn, userid, false);
+		conn_apply_settings(b->conn);
+		return b->conn;
+	}
+
+	memset(&key, 0, sizeof(key));
+	key.umid = mapping_oid(serverid, userid, &umuser);
 	key.serverid = serverid;
-	key.userid = userid;
-	c = hash_search(conn_hash, &key, HASH_ENTER, &found);
+	e = hash_search(conn_hash, &key, HASH_ENTER, &found);
 	if (!found)
+		e->conn = NULL;
+	if (e->conn != NULL && e->conn->invalid)
 	{
-		/* everything but the key is garbage in a new entry */
-		memset(((char *) c) + sizeof(ConnKey), 0, sizeof(S3dbConn) - sizeof(ConnKey));
-		c->invalid = true;
+		S3dbConn   *old = e->conn;
+
+		e->conn = NULL;
+		if (old->xact_used)
+		{
+			MemoryContext oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+
+			retired = lappend(retired, old);
+			MemoryContextSwitchTo(oldcxt);
+		}
+		else
+			conn_close(old);
 	}
-	if (c->invalid || c->store == NULL)
-	{
-		conn_close(c);
-		if (c->opts.passphrase)
-			pfree(c->opts.passphrase);
-		c->opts.passphrase = NULL;
-		c->invalid = true;
-		conn_open(c);
-	}
+	if (e->conn == NULL)
+		e->conn = conn_open(serverid, userid, key.umid, umuser);
+	e->conn->xact_used = true;
 	/* at every use, not only at open: a revoked privilege counts at once */
-	s3db_check_store_access(c, userid, false);
-	s3s_set_cancel(c->store, s3db_cancel_requested, NULL);
-	return c;
+	s3db_check_store_access(e->conn, userid, false);
+	conn_apply_settings(e->conn);
+	return e->conn;
+}
+
+/*
+ * Bind a connection to (server, user) for the rest of the transaction: it is
+ * about to queue writes.  Called by every statement that may queue writes.
+ */
+void
+s3db_conn_bind(S3dbConn *conn, Oid serverid, Oid userid)
+{
+	MemoryContext old;
+	ConnBinding *b;
+
+	if (find_binding(serverid, userid) != NULL)
+		return;
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	b = palloc(sizeof(ConnBinding));
+	b->serverid = serverid;
+	b->userid = userid;
+	b->conn = conn;
+	bindings = lappend(bindings, b);
+	MemoryContextSwitchTo(old);
 }
 
 /*
@@ -176,16 +393,13 @@ s3db_get_conn(Oid serverid, Oid userid)
 S3dbConn *
 s3db_get_conn_for_commit(Oid serverid, Oid userid)
 {
-	ConnKey		key;
-	S3dbConn   *c;
+	ConnBinding *b = find_binding(serverid, userid);
 
-	key.serverid = serverid;
-	key.userid = userid;
-	c = conn_hash ? hash_search(conn_hash, &key, HASH_FIND, NULL) : NULL;
-	if (c && c->store)
+	/* the statements that queued the writes checked the access */
+	if (b != NULL)
 	{
-		s3s_set_cancel(c->store, s3db_cancel_requested, NULL);
-		return c;
+		conn_apply_settings(b->conn);
+		return b->conn;
 	}
 	return s3db_get_conn(serverid, userid);
 }
@@ -268,13 +482,7 @@ s3db_conn_catalog(S3dbConn *conn)
 				 errhint("The catalog of the store is corrupt; s3db.js keeps a backup as s3db.json.corrupted.<time>.backup when it repairs one.")));
 	}
 
-	if (conn->catalog)
-	{
-		if (conn->catalog->refs == 0)
-			catalog_release(conn->catalog);
-		else
-			conn->catalog->orphaned = true;
-	}
+	catalog_drop(conn->catalog);
 	conn->catalog = nc;
 	conn->validated_at = now;
 	return nc;

@@ -49,7 +49,7 @@ s3db_evaluate_ids(S3dbScanState *st, ExprContext *econtext)
 	ListCell   *lc1,
 			   *lc2;
 	List	   *ids = NIL;
-	MemoryContext old = MemoryContextSwitchTo(st->cxt);
+	MemoryContext old = MemoryContextSwitchTo(st->rescan_cxt);
 
 	forboth(lc1, st->id_states, lc2, st->id_kinds)
 	{
@@ -143,7 +143,7 @@ listed_id(S3dbScanState *st, const char *key)
 	/* a record may be referenced under several prefixes: return it once */
 	if (st->part)
 	{
-		s3db_strhash_lookup(st->listed, rest, HASH_ENTER, &found, st->cxt);
+		s3db_strhash_lookup(st->listed, rest, HASH_ENTER, &found, st->rescan_cxt);
 		if (found)
 			return NULL;
 	}
@@ -158,13 +158,13 @@ void
 s3db_evaluate_partition_prefixes(S3dbScanState *st, ExprContext *econtext)
 {
 	int			nf = st->part->nfields;
+	MemoryContext old = MemoryContextSwitchTo(st->rescan_cxt);
 	List	  **choices = palloc0(sizeof(List *) * nf);
 	ListCell   *lc1,
 			   *lc2,
 			   *lc3;
 	int		   *pos = palloc0(sizeof(int) * nf);
 	List	   *out = NIL;
-	MemoryContext old = MemoryContextSwitchTo(st->cxt);
 
 	forthree(lc1, st->id_states, lc2, st->id_kinds, lc3, st->part_fields)
 	{
@@ -485,13 +485,13 @@ next_tail_ids(S3dbScanState *st)
 	{
 		ListCell   *lc;
 
-		old = MemoryContextSwitchTo(st->cxt);
+		old = MemoryContextSwitchTo(st->rescan_cxt);
 		foreach(lc, s3db_pending_new_ids(st->serverid, st->userid, st->res->name,
 													st->cid))
 		{
 			const char *id = (const char *) lfirst(lc);
 
-			if (s3db_strhash_lookup(st->emitted, id, HASH_FIND, NULL, st->cxt) == NULL)
+			if (s3db_strhash_lookup(st->emitted, id, HASH_FIND, NULL, st->rescan_cxt) == NULL)
 				st->tail = lappend(st->tail, pstrdup(id));
 		}
 		MemoryContextSwitchTo(old);

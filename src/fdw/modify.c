@@ -207,6 +207,8 @@ open_state(S3dbModifyState *ms, Relation rel, EState *estate, ResultRelInfo *rin
 	ms->userid = result_rel_user(rinfo, estate);
 	ms->conn = s3db_get_conn(ms->serverid, ms->userid);
 	s3db_check_store_access(ms->conn, ms->userid, true);
+	/* the writes this statement queues commit through this connection */
+	s3db_conn_bind(ms->conn, ms->serverid, ms->userid);
 	ms->cat = s3db_catalog_pin(ms->conn, ms->cxt);
 	ms->res = s3db_find_resource(ms->cat, topts.resource, ms->relname);
 
@@ -561,6 +563,9 @@ s3dbExecForeignTruncate(List *rels, DropBehavior behavior, bool restart_seqs)
 								topts.userid, true);
 		/* announce the deletions while the records can still be read */
 		s3db_observers_truncate(rel, &topts);
+		/* the truncation commits through this connection */
+		s3db_conn_bind(s3db_get_conn(topts.serverid, topts.userid), topts.serverid,
+					   topts.userid);
 		s3db_pending_truncate(topts.serverid, topts.userid, topts.resource);
 	}
 }

@@ -95,23 +95,29 @@ typedef struct S3dbCatalog
 } S3dbCatalog;
 
 /*
- * A cached connection: one store per (server, user) and the current
- * catalog.  Entries live for the backend's lifetime and are rebuilt when
- * the server or a user mapping changes.
+ * A connection: one store per user mapping (see connection.c) and its
+ * current catalog.  Lives in CacheMemoryContext until its server or mapping
+ * changes; a replaced one that the transaction used is closed at its end.
  */
 typedef struct S3dbConn
 {
-	Oid			serverid;		/* hash key */
-	Oid			userid;			/* hash key */
+	Oid			serverid;
+	Oid			userid;			/* the mapping's user; InvalidOid for PUBLIC or none */
+	Oid			umid;			/* the user mapping; InvalidOid when there is none */
 	s3s_store  *store;
 	S3dbConnOptions opts;		/* strings in CacheMemoryContext */
 	S3dbCatalog *catalog;		/* NULL until loaded */
 	TimestampTz validated_at;	/* statement start of the last revalidation */
-	bool		invalid;
+	uint32		server_hashvalue;	/* syscache hash of the server's oid */
+	uint32		mapping_hashvalue;	/* ... of the mapping's oid, 0 if none */
+	bool		inflight_from_server;	/* the server sets max_inflight */
+	bool		xact_used;		/* handed out in the current transaction */
+	bool		invalid;		/* server or mapping changed: replace it */
 } S3dbConn;
 
 extern S3dbConn *s3db_get_conn(Oid serverid, Oid userid);
 extern S3dbConn *s3db_get_conn_for_commit(Oid serverid, Oid userid);
+extern void s3db_conn_bind(S3dbConn *conn, Oid serverid, Oid userid);
 
 /* ---- access.c ---- */
 

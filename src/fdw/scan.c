@@ -123,6 +123,8 @@ s3dbBeginForeignScan(ForeignScanState *node, int eflags)
 										  ALLOCSET_DEFAULT_SIZES);
 	st->batch_cxt = AllocSetContextCreate(st->cxt, "s3db_fdw batch",
 										  ALLOCSET_DEFAULT_SIZES);
+	st->rescan_cxt = AllocSetContextCreate(st->cxt, "s3db_fdw rescan",
+										   ALLOCSET_DEFAULT_SIZES);
 	cb = MemoryContextAlloc(st->cxt, sizeof(MemoryContextCallback));
 	cb->func = scan_release;
 	cb->arg = st;
@@ -186,7 +188,7 @@ s3dbBeginForeignScan(ForeignScanState *node, int eflags)
 	st->cid = estate->es_snapshot ? estate->es_snapshot->curcid : InvalidCommandId;
 	st->truncated = s3db_pending_truncated(st->serverid, st->userid, st->res->name, st->cid);
 	/* sets of record ids: entries are just the key */
-	st->emitted = s3db_strhash_create("s3db_fdw emitted", sizeof(char *), st->cxt);
+	st->emitted = s3db_strhash_create("s3db_fdw emitted", sizeof(char *), st->rescan_cxt);
 	/* a fetch by id must at least find out whether the record exists */
 	if (fsplan->fdw_exprs != NIL &&
 		(list_length(fsplan->fdw_private) <= 4 || list_nth(fsplan->fdw_private, 4) == NULL))
@@ -222,7 +224,7 @@ s3dbBeginForeignScan(ForeignScanState *node, int eflags)
 		st->nprefixes = 1;
 		free(dp);
 	}
-	st->listed = s3db_strhash_create("s3db_fdw listed", sizeof(char *), st->cxt);
+	st->listed = s3db_strhash_create("s3db_fdw listed", sizeof(char *), st->rescan_cxt);
 
 	s3s_get_stats(st->conn->store, &st->stats_start);
 }
@@ -428,7 +430,8 @@ s3dbIterateForeignScan(ForeignScanState *node)
 				{
 					bool		found;
 
-					s3db_strhash_lookup(st->emitted, st->batch_ids[i], HASH_ENTER, &found, st->cxt);
+					s3db_strhash_lookup(st->emitted, st->batch_ids[i], HASH_ENTER, &found,
+										st->rescan_cxt);
 				}
 				if (p->op == PENDING_DELETE)
 					continue;	/* deleted by this transaction */
@@ -481,18 +484,17 @@ s3dbReScanForeignScan(ForeignScanState *node)
 	st->batch_want = 0;
 	st->tail = NIL;
 	st->tail_ready = false;
-	for (int h = 0; h < 2; h++)
-	{
-		HTAB	   *t = h == 0 ? st->emitted : st->listed;
-		HASH_SEQ_STATUS hs;
-		char	  **e;
 
-		if (t == NULL)
-			continue;
-		hash_seq_init(&hs, t);
-		while ((e = hash_seq_search(&hs)) != NULL)
-			s3db_strhash_remove(t, e);
-	}
+	/*
+	 * Everything derived from the parameters goes with the rescan context, so
+	 * that a nested loop's inner scan stays the same size however many outer
+	 * rows drive it.
+	 */
+	MemoryContextReset(st->rescan_cxt);
+	if (st->emitted)
+		st->emitted = s3db_strhash_create("s3db_fdw emitted", sizeof(char *), st->rescan_cxt);
+	if (st->listed)
+		st->listed = s3db_strhash_create("s3db_fdw listed", sizeof(char *), st->rescan_cxt);
 	st->id_pos = 0;
 }
 
@@ -553,6 +555,10 @@ s3dbExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		{
 			ExplainPropertyInteger("S3 Retries", NULL, b->retries - a->retries, es);
 			ExplainPropertyInteger("S3 Bytes In", "bytes", b->bytes_in - a->bytes_in, es);
+			/* what the store allows now: s3db_fdw.max_inflight or the server's */
+			ExplainPropertyInteger("S3 Max In Flight", NULL,
+								   s3s_get_max_inflight(st->conn->store), es);
+			ExplainPropertyInteger("S3 Batch Size", NULL, st->batch_size, es);
 		}
 	}
 }

@@ -29,6 +29,7 @@ typedef struct S3dbScanState
 {
 	MemoryContext cxt;			/* owns everything below; reset frees core results */
 	MemoryContext tuple_cxt;	/* reset per row */
+	MemoryContext rescan_cxt;	/* reset per rescan: ids, prefixes, id sets */
 	S3dbConn   *conn;
 	S3dbCatalog *cat;
 	const s3f_resource *res;

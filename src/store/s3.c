@@ -315,6 +315,12 @@ s3_execute(s3s_store *st, s3s_request *reqs, int n)
 		xs[i].range_total = -1;
 	}
 
+	/* the window may have been changed since the last batch */
+	if (c->max_inflight != st->max_inflight)
+	{
+		c->max_inflight = st->max_inflight;
+		curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long) c->max_inflight);
+	}
 	while (ndone < n)
 	{
 		int64_t		now;

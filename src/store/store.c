@@ -140,6 +140,7 @@ s3s_open(const s3s_config *cfg, s3s_error *err)
 	}
 	st->cancel = cfg->cancel;
 	st->cancel_arg = cfg->cancel_arg;
+	st->max_inflight = cfg->max_inflight > 0 ? cfg->max_inflight : 48;
 	if (!st->backend->open(st, cfg, err))
 	{
 		if (err != NULL && err->code == S3S_OK)
@@ -190,6 +191,18 @@ s3s_set_cancel(s3s_store *st, s3s_cancel_fn fn, void *arg)
 {
 	st->cancel = fn;
 	st->cancel_arg = arg;
+}
+
+void
+s3s_set_max_inflight(s3s_store *st, int n)
+{
+	st->max_inflight = n > 0 ? n : 48;
+}
+
+int
+s3s_get_max_inflight(const s3s_store *st)
+{
+	return st->max_inflight;
 }
 
 bool

@@ -198,6 +198,13 @@ extern const char *s3s_store_describe(const s3s_store *st);
 extern void s3s_set_cancel(s3s_store *st, s3s_cancel_fn fn, void *arg);
 
 /*
+ * Change how many transfers may run at once (a session setting that changed
+ * since the store was opened); applies from the next s3s_execute.
+ */
+extern void s3s_set_max_inflight(s3s_store *st, int n);
+extern int	s3s_get_max_inflight(const s3s_store *st);
+
+/*
  * Run n requests concurrently; returns when all are done.  Returns the
  * number of requests that failed (their err says why).  If the cancel hook
  * fires, outstanding requests fail with S3S_ERR_CANCELLED.

@@ -30,6 +30,7 @@ struct s3s_store
 	char	   *describe;		/* safe description, no credentials */
 	s3s_cancel_fn cancel;
 	void	   *cancel_arg;
+	int			max_inflight;	/* concurrent transfers a backend may run */
 	s3s_stats	stats;
 	s3s_conditions cond;		/* how write conditions are sent */
 	void	   *impl;			/* backend state */
