@@ -164,7 +164,7 @@ s3db_acquire_sample_rows(Relation rel, int elevel, HeapTuple *rows, int targrows
 	for (int off = 0; off < nsample; off += 256)
 	{
 		int			n = Min(256, nsample - off);
-		s3s_request *reqs = palloc0(sizeof(s3s_request) * n);
+		s3s_request *reqs = s3db_owned_requests(n);
 
 		for (int i = 0; i < n; i++)
 		{

@@ -406,81 +406,83 @@ s3db_get_conn_for_commit(Oid serverid, Oid userid)
 
 /*
  * Load s3db.json if it is new or changed since the last statement.  A
- * missing catalog is an empty one, as for s3db.js.
+ * missing catalog is an empty one, as for s3db.js.  The responses are owned
+ * by the current memory context until the new catalog is complete, so a
+ * cancel or an error at any point leaks nothing.
  */
 S3dbCatalog *
 s3db_conn_catalog(S3dbConn *conn)
 {
 	TimestampTz now = GetCurrentStatementStartTimestamp();
-	s3s_object	head;
+	s3s_object *head;
 	s3s_error	err;
 	s3s_code	rc;
 	S3dbCatalog *nc;
+	s3f_catalog *cat;
+	char	   *etag = NULL;
 
 	if (conn->catalog && conn->validated_at == now)
 		return conn->catalog;
 
-	memset(&head, 0, sizeof(head));
+	head = s3db_owned_object();
 	s3s_error_clear(&err);
-	rc = s3s_head(conn->store, CATALOG_KEY, &head, &err);
+	rc = s3s_head(conn->store, CATALOG_KEY, head, &err);
 	CHECK_FOR_INTERRUPTS();
 	if (rc != S3S_OK && rc != S3S_ERR_NOT_FOUND)
-	{
-		s3s_object_free(&head);
 		s3db_report(&err, "could not read s3db.json");
-	}
 	if (conn->catalog)
 	{
 		const char *old = conn->catalog->etag;
 		bool		same = (rc == S3S_ERR_NOT_FOUND) ? old == NULL :
-			(old != NULL && head.etag != NULL && strcmp(old, head.etag) == 0);
+			(old != NULL && head->etag != NULL && strcmp(old, head->etag) == 0);
 
 		if (same)
 		{
-			s3s_object_free(&head);
+			s3s_object_free(head);
 			conn->validated_at = now;
 			return conn->catalog;
 		}
 	}
-	s3s_object_free(&head);
-
-	nc = calloc(1, sizeof(S3dbCatalog));
-	if (nc == NULL)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	s3s_object_free(head);
 
 	if (rc == S3S_ERR_NOT_FOUND)
-		nc->cat = s3f_catalog_parse("{\"version\":\"1\",\"resources\":{}}", 30, &err);
+		cat = s3f_catalog_parse("{\"version\":\"1\",\"resources\":{}}", 30, &err);
 	else
 	{
-		s3s_object	obj;
+		s3s_object *obj = s3db_owned_object();
 
-		memset(&obj, 0, sizeof(obj));
-		rc = s3s_get(conn->store, CATALOG_KEY, &obj, &err);
+		rc = s3s_get(conn->store, CATALOG_KEY, obj, &err);
 		CHECK_FOR_INTERRUPTS();
 		if (rc == S3S_ERR_NOT_FOUND)
-			nc->cat = s3f_catalog_parse("{\"version\":\"1\",\"resources\":{}}", 30, &err);
+			cat = s3f_catalog_parse("{\"version\":\"1\",\"resources\":{}}", 30, &err);
 		else if (rc != S3S_OK)
-		{
-			s3s_object_free(&obj);
-			free(nc);
 			s3db_report(&err, "could not read s3db.json");
-		}
 		else
 		{
-			nc->cat = s3f_catalog_parse((const char *) obj.body, obj.body_len, &err);
-			nc->etag = obj.etag ? strdup(obj.etag) : NULL;
+			cat = s3f_catalog_parse((const char *) obj->body, obj->body_len, &err);
+			/* the ETag moves into the catalog */
+			etag = obj->etag;
+			obj->etag = NULL;
 		}
-		s3s_object_free(&obj);
+		s3s_object_free(obj);
 	}
-	if (nc->cat == NULL)
+	if (cat == NULL)
 	{
-		free(nc->etag);
-		free(nc);
+		free(etag);
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
 				 errmsg("could not parse s3db.json: %s", err.message),
 				 errhint("The catalog of the store is corrupt; s3db.js keeps a backup as s3db.json.corrupted.<time>.backup when it repairs one.")));
 	}
+	nc = calloc(1, sizeof(S3dbCatalog));
+	if (nc == NULL)
+	{
+		s3f_catalog_free(cat);
+		free(etag);
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	}
+	nc->cat = cat;
+	nc->etag = etag;
 
 	catalog_drop(conn->catalog);
 	conn->catalog = nc;
@@ -504,8 +506,8 @@ catalog_unpin(void *arg)
 S3dbCatalog *
 s3db_catalog_pin(S3dbConn *conn, MemoryContext cxt)
 {
-	S3dbCatalog *c = s3db_conn_catalog(conn);
 	MemoryContextCallback *cb = MemoryContextAlloc(cxt, sizeof(MemoryContextCallback));
+	S3dbCatalog *c = s3db_conn_catalog(conn);
 
 	c->refs++;
 	cb->func = catalog_unpin;
@@ -530,13 +532,25 @@ s3db_find_resource(S3dbCatalog *cat, const char *name, const char *relname)
 
 /*
  * Run a batch of requests.  Interrupts are honoured first, so a cancelled
- * batch raises the usual "canceling statement" error.
+ * batch raises the usual "canceling statement" error; the outputs of the
+ * batch are released before the error leaves, whoever owns the requests
+ * (releasing them is idempotent).
  */
 void
 s3db_execute(S3dbConn *conn, s3s_request *reqs, int n)
 {
 	s3s_execute(conn->store, reqs, n);
-	CHECK_FOR_INTERRUPTS();
+	PG_TRY();
+	{
+		CHECK_FOR_INTERRUPTS();
+	}
+	PG_CATCH();
+	{
+		for (int i = 0; i < n; i++)
+			s3s_request_reset(&reqs[i]);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 }
 
 void
@@ -548,6 +562,8 @@ s3db_pager_start(S3dbPager *pg, S3dbConn *conn, const char *prefix, const char *
 	pg->prefix = prefix;
 	pg->delimiter = delimiter;
 	pg->what = what;
+	/* the page being read is owned: callers may raise between pages */
+	pg->req = s3db_owned_requests(1);
 	s3s_error_clear(&pg->err);
 }
 
@@ -555,7 +571,7 @@ void
 s3db_pager_end(S3dbPager *pg)
 {
 	if (pg->have_req)
-		s3s_request_reset(&pg->req);
+		s3s_request_reset(pg->req);
 	pg->have_req = false;
 	pg->done = true;
 }
@@ -563,7 +579,7 @@ s3db_pager_end(S3dbPager *pg)
 const s3s_list *
 s3db_pager_next(S3dbPager *pg)
 {
-	s3s_request *r = &pg->req;
+	s3s_request *r = pg->req;
 
 	if (pg->done)
 		return NULL;

@@ -365,10 +365,16 @@ fetch_batch(S3dbScanState *st, int n, bool prefetch)
 	MemoryContext old = MemoryContextSwitchTo(st->batch_cxt);
 	char	  **keys = palloc(sizeof(char *) * n);
 	int		   *idx = palloc(sizeof(int) * n);
-	s3s_request *run = palloc0(sizeof(s3s_request) * (n + 1));
+	s3s_request *run = s3db_owned_requests(n + 1);
 	int			nrun = 0;
 	s3s_request *list = NULL;
 
+	/*
+	 * Results are owned until they reach st->reqs, which the scan's context
+	 * releases: run[] by the batch context (moved entries are emptied), and
+	 * st->reqs[0..n) from now on, cached objects included.
+	 */
+	st->nreqs = n;
 	for (int i = 0; i < n; i++)
 	{
 		char	   *k = s3f_key_data(st->res->name, st->batch_ids[i]);
@@ -398,7 +404,6 @@ fetch_batch(S3dbScanState *st, int n, bool prefetch)
 		idx[nrun] = i;
 		run[nrun++] = st->reqs[i];
 	}
-	st->nreqs = n;
 	if (prefetch)
 	{
 		list = &run[nrun];
@@ -426,7 +431,7 @@ fetch_batch(S3dbScanState *st, int n, bool prefetch)
 	{
 		int			nget = 0;
 		int		   *gidx = palloc(sizeof(int) * nrun);
-		s3s_request *gets = palloc0(sizeof(s3s_request) * nrun);
+		s3s_request *gets = s3db_owned_requests(nrun);
 
 		for (int j = 0; j < nrun; j++)
 		{
@@ -450,6 +455,8 @@ fetch_batch(S3dbScanState *st, int n, bool prefetch)
 			{
 				s3s_request_reset(&run[gidx[g]]);
 				run[gidx[g]] = gets[g];
+				memset(&gets[g].obj, 0, sizeof(gets[g].obj));
+				memset(&gets[g].list, 0, sizeof(gets[g].list));
 			}
 			st->head_then_get += nget;
 		}
@@ -457,14 +464,22 @@ fetch_batch(S3dbScanState *st, int n, bool prefetch)
 		if (st->heads >= 32 && st->head_then_get * 2 > st->heads)
 			st->mode = FETCH_GET;
 	}
+	/* the results move to st->reqs; the emptied run[] owns nothing more */
 	for (int j = 0; j < nrun; j++)
 	{
 		st->reqs[idx[j]] = run[j];
-		if (st->batch_list && run[j].err.code == S3S_OK && run[j].user == NULL)
+		memset(&run[j].obj, 0, sizeof(run[j].obj));
+		memset(&run[j].list, 0, sizeof(run[j].list));
+	}
+	for (int j = 0; j < nrun; j++)
+	{
+		s3s_request *r = &st->reqs[idx[j]];
+
+		if (st->batch_list && r->err.code == S3S_OK && r->user == NULL)
 		{
 			s3s_list_entry *le = &st->batch_list[idx[j]];
 
-			s3db_cache_put(st->conn, run[j].key, &run[j].obj, run[j].op == S3S_OP_GET,
+			s3db_cache_put(st->conn, r->key, &r->obj, r->op == S3S_OP_GET,
 						   le->etag, le->size, le->last_modified);
 		}
 	}

@@ -159,7 +159,7 @@ typedef struct S3dbPager
 	const char *prefix;
 	const char *delimiter;
 	const char *what;
-	s3s_request req;
+	s3s_request *req;			/* owned by the memory context of the start */
 	bool		have_req;
 	bool		done;
 	char	   *token;
@@ -170,6 +170,11 @@ extern void s3db_pager_start(S3dbPager *pg, S3dbConn *conn, const char *prefix,
 							 const char *delimiter, const char *what);
 extern const s3s_list *s3db_pager_next(S3dbPager *pg);
 extern void s3db_pager_end(S3dbPager *pg);
+
+/* ---- owned.c: core objects released with a memory context ---- */
+extern s3s_request *s3db_owned_requests(int n);
+extern s3s_object *s3db_owned_object(void);
+extern void **s3db_owned_pointer(MemoryContext cxt, void (*release) (void *));
 
 /* ---- convert.c ---- */
 

@@ -45,13 +45,19 @@ static const char *const fetch_mode_names[] = {
 	"GET per record"
 };
 
-/* Memory context callback: free whatever the core still holds. */
+/*
+ * Memory context callback: free whatever the core still holds.  The child
+ * contexts (the batch's) are gone already when the scan's context is
+ * deleted, so only the requests themselves are released here.
+ */
 static void
 scan_release(void *arg)
 {
 	S3dbScanState *st = (S3dbScanState *) arg;
 
-	s3db_release_batch(st);
+	for (int i = 0; i < st->nreqs; i++)
+		s3s_request_reset(&st->reqs[i]);
+	st->nreqs = 0;
 	if (st->have_page)
 		s3s_list_free(&st->page);
 	st->have_page = false;

@@ -1,0 +1,120 @@
+/*-------------------------------------------------------------------------
+ *
+ * owned.c
+ *		Core objects owned by a memory context.
+ *
+ * The core (src/store, src/format) mallocs what it returns: response
+ * bodies, listings, metadata.  An ERROR unwinds the stack with longjmp, so a
+ * core object held in a local variable when a statement fails, is cancelled
+ * or times out would never be freed.  postgres_fdw ties its PGresults to
+ * memory contexts for the same reason.  Here the object itself is palloc'd
+ * in the current memory context together with a reset callback that frees
+ * what the core put into it: resetting or deleting the context (which
+ * PostgreSQL does for every statement's and transaction's contexts on
+ * abort) releases it, and an explicit release before that is harmless
+ * because the core's release functions leave the object empty.
+ *
+ * Use these for objects held across anything that may raise an ERROR
+ * (CHECK_FOR_INTERRUPTS included); a context that lives as long as the
+ * backend never resets, so the current context must be a statement's or a
+ * transaction's.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "utils/memutils.h"
+
+#include "fdw/s3db_fdw.h"
+
+typedef struct OwnedRequests
+{
+	MemoryContextCallback cb;
+	int			n;
+	s3s_request reqs[FLEXIBLE_ARRAY_MEMBER];
+} OwnedRequests;
+
+static void
+release_requests(void *arg)
+{
+	OwnedRequests *o = (OwnedRequests *) arg;
+
+	for (int i = 0; i < o->n; i++)
+		s3s_request_reset(&o->reqs[i]);
+}
+
+/*
+ * n zeroed requests whose outputs are released when the current memory
+ * context is reset or deleted.  The caller still s3s_request_init()s them.
+ */
+s3s_request *
+s3db_owned_requests(int n)
+{
+	OwnedRequests *o = palloc0(offsetof(OwnedRequests, reqs) +
+							   sizeof(s3s_request) * Max(n, 1));
+
+	o->n = n;
+	o->cb.func = release_requests;
+	o->cb.arg = o;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, &o->cb);
+	return o->reqs;
+}
+
+typedef struct OwnedObject
+{
+	MemoryContextCallback cb;
+	s3s_object	obj;
+} OwnedObject;
+
+static void
+release_object(void *arg)
+{
+	s3s_object_free(&((OwnedObject *) arg)->obj);
+}
+
+/* An empty object, freed like s3db_owned_requests' requests. */
+s3s_object *
+s3db_owned_object(void)
+{
+	OwnedObject *o = palloc0(sizeof(OwnedObject));
+
+	o->cb.func = release_object;
+	o->cb.arg = o;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, &o->cb);
+	return &o->obj;
+}
+
+typedef struct OwnedPointer
+{
+	MemoryContextCallback cb;
+	void		(*release) (void *);
+	void	   *ptr;
+} OwnedPointer;
+
+static void
+release_pointer(void *arg)
+{
+	OwnedPointer *o = (OwnedPointer *) arg;
+
+	if (o->ptr)
+		o->release(o->ptr);
+	o->ptr = NULL;
+}
+
+/*
+ * Release ptr with release(ptr) when cxt is reset or deleted, unless the
+ * returned handle is disowned first (s3db_disown) by code that freed it or
+ * handed it on.  Register before anything can fail: allocate the handle,
+ * then the core object, then store it in the handle.
+ */
+void	  **
+s3db_owned_pointer(MemoryContext cxt, void (*release) (void *))
+{
+	OwnedPointer *o = MemoryContextAllocZero(cxt, sizeof(OwnedPointer));
+
+	o->release = release;
+	o->cb.func = release_pointer;
+	o->cb.arg = o;
+	MemoryContextRegisterResetCallback(cxt, &o->cb);
+	return &o->ptr;
+}
