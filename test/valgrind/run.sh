@@ -16,6 +16,11 @@
 # for its lifetime) are counted and listed by kind but do not fail: a
 # release build of the server is not valgrind-clean by itself.
 #
+# Then test/valgrind/cancel.sh cancels statements (statement_timeout and
+# pg_cancel_backend) in scans, commits, ANALYZE, LIST and the s3db.json read,
+# on file:// and, with s3 or all, on S3 stalled by the fault proxy, so that
+# what the FDW holds when a statement is cancelled is checked for leaks too.
+#
 # valgrind sees malloc, so src/ (plain C) is checked byte for byte; memory
 # PostgreSQL hands out with palloc lives inside large malloc'd blocks and is
 # checked only at their edges.  Ends with "N passed, M failed" (one line per
@@ -112,6 +117,16 @@ for k in file s3; do
   cat "$WORK/out-$k"
   result "${labels[$k]}" $rc
 done
+
+# cancelled statements and timeouts: what the FDW held must be freed too
+cmode=file
+[ "$MODE" != file ] && [ -n "${S3DB_TEST_S3_URL:-}" ] && [ -n "${pids[s3]:-}" ] && cmode=s3
+make_work "$WORK/cancel"
+S3DB_TEST_S3_URL=${S3DB_TEST_S3_URL:-} test/valgrind/cancel.sh "$WORK/cancel" \
+  "file://$WORK/fixtures/store" $cmode >"$WORK/out-cancel" 2>&1
+rc=$?
+cat "$WORK/out-cancel"
+result "cancelled scans, commits and statement timeouts under valgrind ($cmode)" $rc
 
 # a clean shutdown: every backend and the postmaster exit and report leaks
 for k in file s3; do
