@@ -119,10 +119,9 @@ s3db_acquire_sample_rows(Relation rel, int elevel, HeapTuple *rows, int targrows
 	cat = s3db_catalog_pin(conn, cxt);
 	res = s3db_find_resource(cat, topts.resource, RelationGetRelationName(rel));
 	{
-		char	   *dp = s3f_prefix_data(res->name);
+		char	   *dp = s3db_take_string(s3f_prefix_data(res->name));
 
 		prefix = psprintf("%sid=", dp);
-		free(dp);
 	}
 	plen = strlen(prefix);
 
@@ -168,10 +167,8 @@ s3db_acquire_sample_rows(Relation rel, int elevel, HeapTuple *rows, int targrows
 
 		for (int i = 0; i < n; i++)
 		{
-			char	   *k = s3f_key_data(res->name, sample[off + i]);
-
-			s3s_request_init(&reqs[i], S3S_OP_GET, pstrdup(k));
-			free(k);
+			s3s_request_init(&reqs[i], S3S_OP_GET,
+							 s3db_take_string(s3f_key_data(res->name, sample[off + i])));
 		}
 		s3db_execute(conn, reqs, n);
 		for (int i = 0; i < n; i++)
@@ -262,9 +259,8 @@ s3db_estimate_rows(S3dbConn *conn, const char *resource)
 	if (found && now - e->at < 60 * USECS_PER_SEC)
 		return e->rows;
 
-	dp = s3f_prefix_data(resource);
+	dp = s3db_take_string(s3f_prefix_data(resource));
 	prefix = psprintf("%sid=", dp);
-	free(dp);
 	s3s_request_init(&r, S3S_OP_LIST, NULL);
 	r.prefix = prefix;
 	s3db_execute(conn, &r, 1);

@@ -673,7 +673,7 @@ s3db_commit_apply(S3dbConn *conn, Oid serverid, Oid userid, List *truncs)
 	c.chunk_cxt = AllocSetContextCreate(CurrentMemoryContext, "s3db_fdw commit chunk",
 										ALLOCSET_DEFAULT_SIZES);
 	c.finals = palloc0(sizeof(S3dbFinal) * COMMIT_CHUNK);
-	c.reqs = palloc0(sizeof(s3s_request) * COMMIT_CHUNK);
+	c.reqs = s3db_owned_requests(COMMIT_CHUNK);	/* released on any error */
 	c.mvs = palloc0(sizeof(s3s_meta) * COMMIT_CHUNK);
 	c.vvals = palloc0(sizeof(char *) * COMMIT_CHUNK);
 

@@ -92,8 +92,10 @@ conn_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
 }
 
 /*
- * End of a transaction: bindings end, and connections replaced while the
- * transaction used them are closed now that nothing can use them.
+ * End of a transaction: bindings end, and connections replaced or
+ * invalidated while the transaction used them are closed now that nothing
+ * can use them (scans' memory goes later, but only unpins catalogs, which
+ * outlive their connection while pinned).
  */
 static void
 conn_xact_callback(XactEvent event, void *arg)
@@ -122,10 +124,19 @@ conn_xact_callback(XactEvent event, void *arg)
 		HASH_SEQ_STATUS scan;
 		ConnEntry  *e;
 
+		/* an invalid connection may never be asked for again: close it now */
 		hash_seq_init(&scan, conn_hash);
 		while ((e = (ConnEntry *) hash_seq_search(&scan)) != NULL)
-			if (e->conn)
-				e->conn->xact_used = false;
+		{
+			if (e->conn == NULL)
+				continue;
+			e->conn->xact_used = false;
+			if (e->conn->invalid)
+			{
+				conn_close(e->conn);
+				e->conn = NULL;
+			}
+		}
 	}
 }
 
@@ -215,9 +226,13 @@ conn_open(Oid serverid, Oid userid, Oid umid, Oid umuser)
 	cfg.cancel = s3db_cancel_requested;
 	s3db_creds_config(c->serverid, &o, &cfg);
 
-	/* allocate first: nothing may fail between s3s_open and ownership */
+	/* everything that may fail comes first: nothing may between s3s_open and ownership */
 	c = MemoryContextAllocZero(CacheMemoryContext, sizeof(S3dbConn));
 	c->opts.passphrase = cache_strdup(o.passphrase);
+	c->server_hashvalue = GetSysCacheHashValue1(FOREIGNSERVEROID, ObjectIdGetDatum(serverid));
+	c->mapping_hashvalue = OidIsValid(umid) ?
+		GetSysCacheHashValue1(USERMAPPINGOID, ObjectIdGetDatum(umid)) : 0;
+	c->inflight_from_server = server_sets_max_inflight(serverid);
 
 	s3s_error_clear(&err);
 	store = s3s_open(&cfg, &err);
@@ -232,10 +247,6 @@ conn_open(Oid serverid, Oid userid, Oid umid, Oid umuser)
 	c->serverid = serverid;
 	c->userid = umuser;
 	c->umid = umid;
-	c->server_hashvalue = GetSysCacheHashValue1(FOREIGNSERVEROID, ObjectIdGetDatum(serverid));
-	c->mapping_hashvalue = OidIsValid(umid) ?
-		GetSysCacheHashValue1(USERMAPPINGOID, ObjectIdGetDatum(umid)) : 0;
-	c->inflight_from_server = server_sets_max_inflight(serverid);
 
 	/* keep only what later code reads; secrets stay inside the store */
 	c->opts.connection_string = NULL;

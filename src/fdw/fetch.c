@@ -217,10 +217,7 @@ s3db_evaluate_partition_prefixes(S3dbScanState *st, ExprContext *econtext)
 			vals[f] = (const s3f_val *) list_nth(choices[f], pos[f]);
 		pfx = s3f_partition_prefix(st->res, st->part, (const s3f_val *const *) vals);
 		if (pfx)
-		{
-			out = lappend(out, psprintf("%s/id=", pfx));
-			free(pfx);
-		}
+			out = lappend(out, psprintf("%s/id=", s3db_take_string(pfx)));
 		for (f = nf - 1; f >= 0; f--)
 		{
 			if (++pos[f] < list_length(choices[f]))
@@ -377,12 +374,11 @@ fetch_batch(S3dbScanState *st, int n, bool prefetch)
 	st->nreqs = n;
 	for (int i = 0; i < n; i++)
 	{
-		char	   *k = s3f_key_data(st->res->name, st->batch_ids[i]);
-		S3dbPending *p = s3db_pending_lookup(st->serverid, st->userid, st->res->name,
-											 st->batch_ids[i], st->cid, st->batch_cxt);
+		S3dbPending *p;
 
-		keys[i] = pstrdup(k);
-		free(k);
+		keys[i] = s3db_take_string(s3f_key_data(st->res->name, st->batch_ids[i]));
+		p = s3db_pending_lookup(st->serverid, st->userid, st->res->name,
+								st->batch_ids[i], st->cid, st->batch_cxt);
 		if (p && p->op != PENDING_COPY)
 		{
 			s3s_request_init(&st->reqs[i], S3S_OP_HEAD, NULL);

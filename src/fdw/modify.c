@@ -494,7 +494,6 @@ s3dbExecForeignDelete(EState *estate, ResultRelInfo *rinfo,
 	MemoryContext old = MemoryContextSwitchTo(ms->row_cxt);
 	S3dbPending p;
 	bool		prev_insert = false;
-	char	   *k;
 
 	MemoryContextReset(ms->row_cxt);
 	memset(&p, 0, sizeof(p));
@@ -508,9 +507,7 @@ s3dbExecForeignDelete(EState *estate, ResultRelInfo *rinfo,
 		MemoryContextSwitchTo(old);
 		return NULL;
 	}
-	k = s3f_key_data(ms->res->name, p.id);
-	p.key = pstrdup(k);
-	free(k);
+	p.key = s3db_take_string(s3f_key_data(ms->res->name, p.id));
 	prev_insert = false;
 	(void) s3db_pending_state(ms->serverid, ms->userid, ms->res->name, p.id, NULL, &prev_insert);
 	p.is_insert = prev_insert;

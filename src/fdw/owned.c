@@ -118,3 +118,28 @@ s3db_owned_pointer(MemoryContext cxt, void (*release) (void *))
 	MemoryContextRegisterResetCallback(cxt, &o->cb);
 	return &o->ptr;
 }
+
+/*
+ * A palloc'd copy of a string the core malloc'd, which is freed here, also
+ * when the copy cannot be made (out of memory raises only after the free).
+ * NULL stays NULL.
+ */
+char *
+s3db_take_string(char *s)
+{
+	char	   *r;
+	size_t		len;
+
+	if (s == NULL)
+		return NULL;
+	len = strlen(s) + 1;
+	r = MemoryContextAllocExtended(CurrentMemoryContext, len, MCXT_ALLOC_NO_OOM);
+	if (r != NULL)
+		memcpy(r, s, len);
+	free(s);
+	if (r == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	return r;
+}

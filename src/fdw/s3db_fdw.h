@@ -175,6 +175,7 @@ extern void s3db_pager_end(S3dbPager *pg);
 extern s3s_request *s3db_owned_requests(int n);
 extern s3s_object *s3db_owned_object(void);
 extern void **s3db_owned_pointer(MemoryContext cxt, void (*release) (void *));
+extern char *s3db_take_string(char *s);
 
 /* ---- convert.c ---- */
 

@@ -223,12 +223,11 @@ s3dbBeginForeignScan(ForeignScanState *node, int eflags)
 			list_nth(fsplan->fdw_private, 4) == NULL;
 	}
 	{
-		char	   *dp = s3f_prefix_data(st->res->name);
+		char	   *dp = s3db_take_string(s3f_prefix_data(st->res->name));
 
 		st->prefixes = MemoryContextAlloc(st->cxt, sizeof(char *));
 		st->prefixes[0] = MemoryContextStrdup(st->cxt, psprintf("%sid=", dp));
 		st->nprefixes = 1;
-		free(dp);
 	}
 	st->listed = s3db_strhash_create("s3db_fdw listed", sizeof(char *), st->rescan_cxt);
 
@@ -262,13 +261,11 @@ remember_seen(S3dbScanState *st, const char *id, s3s_request *r, s3f_record *rec
 	seen.version = rec->version;
 	for (int i = 0; i < st->res->nparts; i++)
 	{
-		char	   *k = s3f_partition_key(st->res, &st->res->parts[i], rec->vals, id);
+		char	   *k = s3db_take_string(s3f_partition_key(st->res, &st->res->parts[i],
+															  rec->vals, id));
 
 		if (k)
-		{
-			seen.markers = lappend(seen.markers, pstrdup(k));
-			free(k);
-		}
+			seen.markers = lappend(seen.markers, k);
 	}
 	if (rec->has_content)
 	{
