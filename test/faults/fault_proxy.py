@@ -30,8 +30,9 @@ unless a rule says otherwise.  Rules are set through a control port:
                      every request on an open one)
   GET /clear         removes all rules, switches "down" off, releases stalls
   GET /stats         {"requests": {OP: n}, "faults": {ACTION: n},
-                      "rules": [{"id", "action", "left", "fired"}], "down"}
-  GET /reset-stats   zeroes the request and fault counters
+                      "rules": [{"id", "action", "left", "fired"}], "down",
+                      "max_concurrent": the most requests in progress at once}
+  GET /reset-stats   zeroes the request and fault counters and max_concurrent
 
 If the upstream cannot be reached the client's connection is reset, as if
 the server were gone.
@@ -72,6 +73,8 @@ STATE = {
     "generation": 0,                    # bumped by /clear
     "requests": {},
     "faults": {},
+    "concurrent": 0,                    # requests in progress now
+    "max_concurrent": 0,                # ... at most, since the last reset
 }
 
 
@@ -273,6 +276,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         op = operation(self.command, self.path)
         status = "-"
         rule = None
+        with LOCK:
+            STATE["concurrent"] += 1
+            STATE["max_concurrent"] = max(STATE["max_concurrent"], STATE["concurrent"])
         try:
             body = self.read_body()
             if STATE["down"]:
@@ -310,6 +316,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except OSError:
             self.close_connection = True
         finally:
+            with LOCK:
+                STATE["concurrent"] -= 1
             if TRACE:
                 with LOCK:
                     with open(TRACE, "a", encoding="utf-8") as f:
@@ -383,11 +391,13 @@ class Control(http.server.BaseHTTPRequestHandler):
                 with LOCK:
                     return self.reply(200, {
                         "requests": dict(STATE["requests"]), "faults": dict(STATE["faults"]),
-                        "rules": [r.as_json() for r in STATE["rules"]], "down": STATE["down"]})
+                        "rules": [r.as_json() for r in STATE["rules"]], "down": STATE["down"],
+                        "max_concurrent": STATE["max_concurrent"]})
             if u.path == "/reset-stats":
                 with LOCK:
                     STATE["requests"] = {}
                     STATE["faults"] = {}
+                    STATE["max_concurrent"] = STATE["concurrent"]
                 return self.reply(200, {"reset": True})
             return self.reply(404, {"error": "unknown endpoint"})
         except (ValueError, re.error) as e:

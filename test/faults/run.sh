@@ -272,6 +272,22 @@ want '[ "$out" = "$NOTE_N1" ]' "result: $out"
 want '[ "$ELAPSED" -lt $((3 * REQUEST_TIMEOUT)) ]' "took $ELAPSED ms"
 end_case "a body trickled a few bytes per 100 ms: the right row (${ELAPSED} ms)"
 
+# ---- request window ------------------------------------------------------------
+# s3db_fdw.max_inflight set in the session bounds the requests in flight: with
+# every record fetch held 2 s, the proxy sees at most that many at once (the
+# fixture has 4 people, fetched in one batch)
+max_concurrent() { ctl stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["max_concurrent"])'; }
+begin_case
+rule "action=stall&count=1000&seconds=2&method=HEAD|GET&path=resource=people/data"
+ctl reset-stats >/dev/null
+sq -c "SET s3db_fdw.max_inflight = 2" -c "$Q_PEOPLE"; out2=$OUT; peak2=$(max_concurrent)
+ctl reset-stats >/dev/null
+sq -c "SET s3db_fdw.max_inflight = 2" -c "SELECT count(*) FROM f.people" -c "SET s3db_fdw.max_inflight = 8" -c "$Q_PEOPLE"; out8=$(printf "%s\n" "$OUT" | sed 1d); peak8=$(max_concurrent)
+want 'people_ok "$out2" && people_ok "$out8"' "rows: $out2 / $out8"
+want '[ "$peak2" = 2 ]' "max_inflight 2: $peak2 requests at once"
+want '[ "$peak8" = 4 ]' "max_inflight 8 set after 2 in the same session: $peak8 requests at once, expected 4"
+end_case "SET s3db_fdw.max_inflight bounds the requests in flight ($peak2 with 2, $peak8 with 8 for 4 records)"
+
 # ---- cancel -------------------------------------------------------------------
 begin_case
 rule "action=stall&count=1000&seconds=60&method=HEAD|GET&path=resource=people/data"
