@@ -7,6 +7,10 @@
  * whose connections we want to reuse across queries, and s3db.json is
  * worth caching: it is revalidated once per statement by ETag (a HEAD on
  * S3, a stat-sized read on file://) and re-read only when it changed.
+ * The cache follows the catalogs: a changed server or user mapping replaces
+ * its connections on the next statement (see s3db_get_conn), a session's
+ * s3db_fdw.max_inflight reaches the store, and connections replaced under a
+ * transaction close when it ends.
  *
  *-------------------------------------------------------------------------
  */

@@ -84,41 +84,6 @@ s3db_owned_object(void)
 	return &o->obj;
 }
 
-typedef struct OwnedPointer
-{
-	MemoryContextCallback cb;
-	void		(*release) (void *);
-	void	   *ptr;
-} OwnedPointer;
-
-static void
-release_pointer(void *arg)
-{
-	OwnedPointer *o = (OwnedPointer *) arg;
-
-	if (o->ptr)
-		o->release(o->ptr);
-	o->ptr = NULL;
-}
-
-/*
- * Release ptr with release(ptr) when cxt is reset or deleted, unless the
- * returned handle is disowned first (s3db_disown) by code that freed it or
- * handed it on.  Register before anything can fail: allocate the handle,
- * then the core object, then store it in the handle.
- */
-void	  **
-s3db_owned_pointer(MemoryContext cxt, void (*release) (void *))
-{
-	OwnedPointer *o = MemoryContextAllocZero(cxt, sizeof(OwnedPointer));
-
-	o->release = release;
-	o->cb.func = release_pointer;
-	o->cb.arg = o;
-	MemoryContextRegisterResetCallback(cxt, &o->cb);
-	return &o->ptr;
-}
-
 /*
  * A palloc'd copy of a string the core malloc'd, which is freed here, also
  * when the copy cannot be made (out of memory raises only after the free).

@@ -174,7 +174,6 @@ extern void s3db_pager_end(S3dbPager *pg);
 /* ---- owned.c: core objects released with a memory context ---- */
 extern s3s_request *s3db_owned_requests(int n);
 extern s3s_object *s3db_owned_object(void);
-extern void **s3db_owned_pointer(MemoryContext cxt, void (*release) (void *));
 extern char *s3db_take_string(char *s);
 
 /* ---- convert.c ---- */
