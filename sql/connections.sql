@@ -11,17 +11,21 @@
 SELECT rtrim(:'write_url', '/') || '-conn-a' AS url_a,
        rtrim(:'write_url', '/') || '-conn-b' AS url_b \gset
 
-CREATE ROLE s3db_conn_app;
-CREATE ROLE s3db_conn_other;
+CREATE ROLE regress_s3db_conn_app;
+CREATE ROLE regress_s3db_conn_other;
 CREATE SERVER conn_srv FOREIGN DATA WRAPPER s3db_fdw;
-GRANT USAGE ON FOREIGN SERVER conn_srv TO s3db_conn_app, s3db_conn_other;
-CREATE USER MAPPING FOR s3db_conn_app SERVER conn_srv OPTIONS (connection_string :'url_a');
+GRANT USAGE ON FOREIGN SERVER conn_srv TO regress_s3db_conn_app, regress_s3db_conn_other;
+CREATE USER MAPPING FOR regress_s3db_conn_app SERVER conn_srv OPTIONS (connection_string :'url_a');
 CREATE FOREIGN TABLE conn_things (id text, v text) SERVER conn_srv OPTIONS (resource 'things');
-GRANT SELECT, INSERT, UPDATE, DELETE ON conn_things TO s3db_conn_app, s3db_conn_other;
--- the write hooks of the plugins still read their configuration with the
--- caller's rights (issue 11, part 3); harmless once they no longer do
-GRANT SELECT ON s3db_fdw_ttl, s3db_fdw_audit, s3db_fdw_replication_targets
-  TO s3db_conn_app, s3db_conn_other;
+GRANT SELECT, INSERT, UPDATE, DELETE ON conn_things TO regress_s3db_conn_app, regress_s3db_conn_other;
+-- (the TTL and audit hooks read their configuration with the writer's
+-- rights; a file:// store needs pg_read_server_files and pg_write_server_files)
+GRANT SELECT ON s3db_fdw_ttl, s3db_fdw_audit TO regress_s3db_conn_app, regress_s3db_conn_other;
+SELECT :'write_url' LIKE 'file:%' AS file_store \gset
+\if :file_store
+GRANT pg_read_server_files, pg_write_server_files
+  TO regress_s3db_conn_app, regress_s3db_conn_other;
+\endif
 
 -- the two stores, seen directly by the superuser through servers of their own
 CREATE SERVER conn_a FOREIGN DATA WRAPPER s3db_fdw;
@@ -34,7 +38,7 @@ SELECT s3db_create_resource('a_things');
 SELECT s3db_create_resource('b_things');
 CREATE VIEW both_stores AS
   SELECT 'a' AS store, * FROM a_things UNION ALL SELECT 'b', * FROM b_things;
-GRANT SELECT ON both_stores TO s3db_conn_app;
+GRANT SELECT ON both_stores TO regress_s3db_conn_app;
 -- the rows a cursor has left
 CREATE FUNCTION conn_rest(c refcursor) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE n bigint := 0; r record;
@@ -52,12 +56,12 @@ BEGIN
 END $$;
 
 -- an ALTER USER MAPPING takes effect on the next statement
-SET ROLE s3db_conn_app;
+SET ROLE regress_s3db_conn_app;
 INSERT INTO conn_things VALUES ('1', 'in a');
 SELECT * FROM conn_things ORDER BY id;
 RESET ROLE;
-ALTER USER MAPPING FOR s3db_conn_app SERVER conn_srv OPTIONS (SET connection_string :'url_b');
-SET ROLE s3db_conn_app;
+ALTER USER MAPPING FOR regress_s3db_conn_app SERVER conn_srv OPTIONS (SET connection_string :'url_b');
+SET ROLE regress_s3db_conn_app;
 SELECT * FROM conn_things ORDER BY id;
 INSERT INTO conn_things VALUES ('2', 'in b');
 SELECT * FROM both_stores ORDER BY store, id;
@@ -66,8 +70,8 @@ SELECT * FROM both_stores ORDER BY store, id;
 BEGIN;
 SELECT id FROM conn_things ORDER BY id;
 RESET ROLE;
-ALTER USER MAPPING FOR s3db_conn_app SERVER conn_srv OPTIONS (SET connection_string :'url_a');
-SET ROLE s3db_conn_app;
+ALTER USER MAPPING FOR regress_s3db_conn_app SERVER conn_srv OPTIONS (SET connection_string :'url_a');
+SET ROLE regress_s3db_conn_app;
 SELECT id FROM conn_things ORDER BY id;
 ROLLBACK;
 -- the ALTER was rolled back with its transaction: b again
@@ -78,8 +82,8 @@ SELECT * FROM conn_things ORDER BY id;
 BEGIN;
 INSERT INTO conn_things VALUES ('3', 'queued for b');
 RESET ROLE;
-ALTER USER MAPPING FOR s3db_conn_app SERVER conn_srv OPTIONS (SET connection_string :'url_a');
-SET ROLE s3db_conn_app;
+ALTER USER MAPPING FOR regress_s3db_conn_app SERVER conn_srv OPTIONS (SET connection_string :'url_a');
+SET ROLE regress_s3db_conn_app;
 SELECT * FROM conn_things ORDER BY id;
 UPDATE conn_things SET v = 'updated in b' WHERE id = '2';
 INSERT INTO conn_things VALUES ('4', 'also queued for b');
@@ -93,32 +97,32 @@ BEGIN;
 DELETE FROM conn_things WHERE id = '1';
 INSERT INTO conn_things VALUES ('5', 'queued for a');
 RESET ROLE;
-DROP USER MAPPING FOR s3db_conn_app SERVER conn_srv;
-SET ROLE s3db_conn_app;
+DROP USER MAPPING FOR regress_s3db_conn_app SERVER conn_srv;
+SET ROLE regress_s3db_conn_app;
 COMMIT;
 RESET ROLE;
 SELECT * FROM both_stores ORDER BY store, id;
 
 -- ... and a rollback discards them, whatever happened to the mapping
-CREATE USER MAPPING FOR s3db_conn_app SERVER conn_srv OPTIONS (connection_string :'url_a');
-SET ROLE s3db_conn_app;
+CREATE USER MAPPING FOR regress_s3db_conn_app SERVER conn_srv OPTIONS (connection_string :'url_a');
+SET ROLE regress_s3db_conn_app;
 BEGIN;
 INSERT INTO conn_things VALUES ('6', 'rolled back');
 RESET ROLE;
-ALTER USER MAPPING FOR s3db_conn_app SERVER conn_srv OPTIONS (SET connection_string :'url_b');
+ALTER USER MAPPING FOR regress_s3db_conn_app SERVER conn_srv OPTIONS (SET connection_string :'url_b');
 ROLLBACK;
 SELECT * FROM both_stores ORDER BY store, id;
 
 -- a cursor opened before the ALTER keeps reading the store it started on,
 -- batch after batch, while the statements after the ALTER read the other
-SET ROLE s3db_conn_app;
+SET ROLE regress_s3db_conn_app;
 INSERT INTO conn_things SELECT g::text, 'row ' || g FROM generate_series(10, 79) g;
 BEGIN;
 DECLARE c CURSOR FOR SELECT id FROM conn_things;
 FETCH 1 FROM c;
 RESET ROLE;
-ALTER USER MAPPING FOR s3db_conn_app SERVER conn_srv OPTIONS (SET connection_string :'url_b');
-SET ROLE s3db_conn_app;
+ALTER USER MAPPING FOR regress_s3db_conn_app SERVER conn_srv OPTIONS (SET connection_string :'url_b');
+SET ROLE regress_s3db_conn_app;
 SELECT count(*) AS b_count FROM conn_things;
 SELECT conn_rest('c') AS rest_of_a;
 COMMIT;
@@ -127,18 +131,18 @@ COMMIT;
 -- uses the PUBLIC one, side by side with the role that has one
 RESET ROLE;
 CREATE USER MAPPING FOR PUBLIC SERVER conn_srv OPTIONS (connection_string :'url_a');
-SET ROLE s3db_conn_other;
+SET ROLE regress_s3db_conn_other;
 SELECT count(*) AS in_a FROM conn_things;
-SET ROLE s3db_conn_app;
+SET ROLE regress_s3db_conn_app;
 SELECT count(*) AS in_b FROM conn_things;
-SET ROLE s3db_conn_other;
+SET ROLE regress_s3db_conn_other;
 SELECT count(*) AS in_a FROM conn_things;
 RESET ROLE;
 DROP USER MAPPING FOR PUBLIC SERVER conn_srv;
 
 -- s3db_fdw.max_inflight set in the session reaches the store on the next
 -- statement; a server's max_inflight option overrides it
-SET ROLE s3db_conn_app;
+SET ROLE regress_s3db_conn_app;
 SET s3db_fdw.max_inflight = 5;
 SELECT * FROM conn_window('SELECT * FROM conn_things');
 SET s3db_fdw.max_inflight = 64;
@@ -150,24 +154,23 @@ COMMIT;
 SELECT * FROM conn_window('SELECT * FROM conn_things');
 RESET ROLE;
 ALTER SERVER conn_srv OPTIONS (ADD max_inflight '3');
-SET ROLE s3db_conn_app;
+SET ROLE regress_s3db_conn_app;
 SELECT * FROM conn_window('SELECT * FROM conn_things');
 RESET ROLE;
 ALTER SERVER conn_srv OPTIONS (DROP max_inflight);
-SET ROLE s3db_conn_app;
+SET ROLE regress_s3db_conn_app;
 SELECT * FROM conn_window('SELECT * FROM conn_things');
 RESET s3db_fdw.max_inflight;
 SELECT * FROM conn_window('SELECT * FROM conn_things');
 RESET ROLE;
 
 TRUNCATE a_things, b_things;
-REVOKE SELECT ON s3db_fdw_ttl, s3db_fdw_audit, s3db_fdw_replication_targets
-  FROM s3db_conn_app, s3db_conn_other;
+REVOKE SELECT ON s3db_fdw_ttl, s3db_fdw_audit FROM regress_s3db_conn_app, regress_s3db_conn_other;
 DROP FUNCTION conn_window(text);
 DROP FUNCTION conn_rest(refcursor);
 DROP VIEW both_stores;
 DROP SERVER conn_srv CASCADE;
 DROP SERVER conn_a CASCADE;
 DROP SERVER conn_b CASCADE;
-DROP ROLE s3db_conn_app;
-DROP ROLE s3db_conn_other;
+DROP ROLE regress_s3db_conn_app;
+DROP ROLE regress_s3db_conn_other;

@@ -10,19 +10,23 @@
 \getenv write_url S3DB_WRITE_URL
 SELECT rtrim(:'write_url', '/') || '-mem' AS url_mem \gset
 
-CREATE ROLE s3db_mem_app;
+CREATE ROLE regress_s3db_mem_app;
 CREATE SERVER mem_srv FOREIGN DATA WRAPPER s3db_fdw;
-GRANT USAGE ON FOREIGN SERVER mem_srv TO s3db_mem_app;
+GRANT USAGE ON FOREIGN SERVER mem_srv TO regress_s3db_mem_app;
 CREATE USER MAPPING FOR CURRENT_USER SERVER mem_srv OPTIONS (connection_string :'url_mem');
-CREATE USER MAPPING FOR s3db_mem_app SERVER mem_srv OPTIONS (connection_string :'url_mem');
+CREATE USER MAPPING FOR regress_s3db_mem_app SERVER mem_srv OPTIONS (connection_string :'url_mem');
 CREATE FOREIGN TABLE mem_things (id text, v text, n int) SERVER mem_srv OPTIONS (resource 'things');
 SELECT s3db_create_resource('mem_things');
 INSERT INTO mem_things SELECT g::text, 'thing ' || g, g FROM generate_series(0, 4) g;
-GRANT SELECT ON mem_things TO s3db_mem_app;
-GRANT SELECT ON pg_backend_memory_contexts TO s3db_mem_app;
-GRANT EXECUTE ON FUNCTION pg_get_backend_memory_contexts() TO s3db_mem_app;
+GRANT SELECT ON mem_things TO regress_s3db_mem_app;
+GRANT SELECT ON pg_backend_memory_contexts TO regress_s3db_mem_app;
+GRANT EXECUTE ON FUNCTION pg_get_backend_memory_contexts() TO regress_s3db_mem_app;
+SELECT :'write_url' LIKE 'file:%' AS file_store \gset
+\if :file_store
+GRANT pg_read_server_files TO regress_s3db_mem_app;
+\endif
 
-SET ROLE s3db_mem_app;
+SET ROLE regress_s3db_mem_app;
 SET enable_hashjoin = off;
 SET enable_mergejoin = off;
 SET enable_material = off;
@@ -61,7 +65,7 @@ RESET enable_mergejoin;
 RESET enable_material;
 
 TRUNCATE mem_things;
-REVOKE SELECT ON pg_backend_memory_contexts FROM s3db_mem_app;
-REVOKE EXECUTE ON FUNCTION pg_get_backend_memory_contexts() FROM s3db_mem_app;
+REVOKE SELECT ON pg_backend_memory_contexts FROM regress_s3db_mem_app;
+REVOKE EXECUTE ON FUNCTION pg_get_backend_memory_contexts() FROM regress_s3db_mem_app;
 DROP SERVER mem_srv CASCADE;
-DROP ROLE s3db_mem_app;
+DROP ROLE regress_s3db_mem_app;

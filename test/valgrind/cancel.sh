@@ -6,8 +6,9 @@
 #
 # Needs PGHOST/PGPORT/PGUSER of the cluster under valgrind and the file://
 # URL of a copy of the fixture store.  On file:// a statement_timeout ends
-# a scan while it holds a fetched batch (the rows sleep), and a COMMIT
-# whose deferred trigger sleeps is cancelled.  With S3 (S3DB_TEST_S3_URL
+# a scan while it holds a fetched batch (the rows sleep), ANALYZE and a scan
+# fail on a value the column type rejects while they hold fetched records,
+# and a COMMIT whose deferred trigger sleeps is cancelled.  With S3 (S3DB_TEST_S3_URL
 # set, the fixture store uploaded under <bucket>/vg/store),
 # test/faults/fault_proxy.py runs in front of the server and, for each
 # case, a session warms up (backend started, s3db.json read), then the requests of interest
@@ -43,6 +44,7 @@ CREATE SCHEMA f;
 IMPORT FOREIGN SCHEMA s3db LIMIT TO (people) FROM SERVER fx INTO f;
 CREATE FOREIGN TABLE w (id text, v text) SERVER fw OPTIONS (resource 'w');
 SELECT s3db_create_resource('w');
+CREATE FOREIGN TABLE bad_people (id text, name int) SERVER fx OPTIONS (resource 'people');
 CREATE TABLE slow (x int);
 CREATE FUNCTION slow_trigger() RETURNS trigger LANGUAGE plpgsql
   AS \$\$ BEGIN PERFORM pg_sleep(60); RETURN NULL; END \$\$;
@@ -55,6 +57,14 @@ out=$(psql -X -q -A -t -d valgrind_cancel_file -c "SET statement_timeout = '5s'"
       -c "SELECT p.id, pg_sleep(3) FROM f.people p" 2>&1)
 check "file://: statement_timeout cancels a scan holding a fetched batch" \
   "$(has "$out" "canceling statement due to statement timeout" || echo "not cancelled: $out")"
+# errors while fetched records are held: ANALYZE's sample, a scan's batch
+out=$(psql -X -q -A -t -d valgrind_cancel_file -c "ANALYZE bad_people" 2>&1)
+check "file://: ANALYZE failing on a value the column type rejects" \
+  "$(has "$out" "invalid input syntax for type integer" || echo "unexpected: $out")"
+out=$(psql -X -q -A -t -d valgrind_cancel_file -c "SELECT * FROM bad_people" 2>&1)
+check "file://: a scan failing on a value the column type rejects" \
+  "$(has "$out" "invalid input syntax for type integer" || echo "unexpected: $out")"
+
 # COMMIT runs without the statement timer until the FDW's own commit arms
 # it again: a deferred trigger that sleeps is cancelled by pg_cancel_backend
 psql -X -q -A -t -d valgrind_cancel_file -c "BEGIN" \
