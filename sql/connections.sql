@@ -18,9 +18,7 @@ GRANT USAGE ON FOREIGN SERVER conn_srv TO regress_s3db_conn_app, regress_s3db_co
 CREATE USER MAPPING FOR regress_s3db_conn_app SERVER conn_srv OPTIONS (connection_string :'url_a');
 CREATE FOREIGN TABLE conn_things (id text, v text) SERVER conn_srv OPTIONS (resource 'things');
 GRANT SELECT, INSERT, UPDATE, DELETE ON conn_things TO regress_s3db_conn_app, regress_s3db_conn_other;
--- (the TTL and audit hooks read their configuration with the writer's
--- rights; a file:// store needs pg_read_server_files and pg_write_server_files)
-GRANT SELECT ON s3db_fdw_ttl, s3db_fdw_audit TO regress_s3db_conn_app, regress_s3db_conn_other;
+-- (a file:// store needs pg_read_server_files and pg_write_server_files)
 SELECT :'write_url' LIKE 'file:%' AS file_store \gset
 \if :file_store
 GRANT pg_read_server_files, pg_write_server_files
@@ -165,7 +163,6 @@ SELECT * FROM conn_window('SELECT * FROM conn_things');
 RESET ROLE;
 
 TRUNCATE a_things, b_things;
-REVOKE SELECT ON s3db_fdw_ttl, s3db_fdw_audit FROM regress_s3db_conn_app, regress_s3db_conn_other;
 DROP FUNCTION conn_window(text);
 DROP FUNCTION conn_rest(refcursor);
 DROP VIEW both_stores;
