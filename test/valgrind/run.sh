@@ -123,6 +123,7 @@ done
 cmode=file
 [ "$MODE" != file ] && [ -n "${S3DB_TEST_S3_URL:-}" ] && [ -n "${pids[s3]:-}" ] && cmode=s3
 make_work "$WORK/cancel"
+PGHOST=${hosts[$cmode]} PGPORT=${ports[$cmode]} \
 S3DB_TEST_S3_URL=${S3DB_TEST_S3_URL:-} test/valgrind/cancel.sh "$WORK/cancel" \
   "file://$WORK/fixtures/store" $cmode >"$WORK/out-cancel" 2>&1
 rc=$?
