@@ -228,7 +228,7 @@ conn_open(Oid serverid, Oid userid, Oid umid, Oid umuser)
 	cfg.connect_timeout_ms = o.connect_timeout_ms;
 	cfg.request_timeout_ms = o.request_timeout_ms;
 	cfg.cancel = s3db_cancel_requested;
-	s3db_creds_config(c->serverid, &o, &cfg);
+	s3db_creds_config(serverid, &o, &cfg);
 
 	/* everything that may fail comes first: nothing may between s3s_open and ownership */
 	c = MemoryContextAllocZero(CacheMemoryContext, sizeof(S3dbConn));
