@@ -124,11 +124,11 @@ difftest() {
   make_work "$WORK/difftest-store"
   # both at once: file:// keeps the CPU busy, S3 mostly waits for the server
   /usr/bin/python3 test/difftest/difftest.py --url "file://$WORK/difftest-store" --seed "$seed" \
-    --count 1500 --sessions 2 --db difftest_file &
+    --count 4000 --sessions 2 --db difftest_file &
   f=$!
   # S3 scans cost a request per record: fewer, smaller transactions
   /usr/bin/python3 test/difftest/difftest.py --url "$S3BASE/difftest" --seed "$seed" \
-    --count 150 --sessions 2 --pool 6 --bulk 0 --db difftest_s3 &
+    --count 300 --sessions 2 --pool 6 --bulk 0 --db difftest_s3 &
   s=$!
   wait $f || rc=1
   wait $s || rc=1
