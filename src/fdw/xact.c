@@ -53,8 +53,11 @@
 
 #define KEYLEN 1600
 
-/* One record this transaction wrote: hash entry keyed "server/user/resource/id". */
-typedef struct RecEnt
+/*
+ * One record this transaction wrote: hash entry keyed
+ * "server/user/resource/id" (the log's slots point to it: xact_int.h).
+ */
+struct RecEnt
 {
 	char	   *key;
 	const char *id;				/* points into key */
@@ -63,24 +66,7 @@ typedef struct RecEnt
 	int			first;			/* log index of its first write */
 	int			last;			/* log index of its latest write */
 	S3dbPendingOp last_op;
-} RecEnt;
-
-/*
- * One entry of the log: a write of a record, or a TRUNCATE of a resource
- * (rec NULL, hkey "server/user/resource/").  A write's is_insert says
- * whether its record was created in this transaction (since the latest
- * truncate of its resource): later writes inherit it from the earlier ones.
- */
-typedef struct LogSlot
-{
-	S3dbPlace	place;
-	RecEnt	   *rec;			/* its record; NULL for a truncate */
-	char	   *hkey;			/* the record's hash key, or the resource's */
-	int			prev;			/* the record's previous write, or -1 */
-	S3dbPendingOp op;
-	bool		is_insert;
-	CommandId	cid;			/* the command that wrote it */
-} LogSlot;
+};
 
 typedef struct SeenEnt
 {
@@ -94,22 +80,6 @@ typedef struct SubLevel
 	int			level;			/* GetCurrentTransactionNestLevel() */
 	int			loglen;
 } SubLevel;
-
-typedef struct XactState
-{
-	LogSlot    *log;			/* writes in order */
-	int			nlog;
-	int			caplog;
-	HTAB	   *recs;			/* RecEnt */
-	HTAB	   *seen;			/* SeenEnt */
-	List	   *truncs;			/* log indexes of the truncates, in order */
-	List	   *subs;			/* SubLevel *, innermost first */
-	List	   *names;			/* resource names and versions, one copy each */
-	List	   *writers;		/* (serverid, userid) pairs that wrote, Oid[2] */
-	MemoryContext index_cxt;	/* keys and index entries: packed, never freed */
-	MemoryContext entry_cxt;	/* entries kept in memory, up to work_mem */
-	S3dbSpill	spill;			/* entries beyond work_mem */
-} XactState;
 
 static XactState *xs = NULL;
 

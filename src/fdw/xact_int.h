@@ -1,7 +1,13 @@
 /*-------------------------------------------------------------------------
  *
  * xact_int.h
- *		Internals shared by xact.c and xact_spill.c.
+ *		Internals shared by xact.c, xact_spill.c and the commit driver.
+ *
+ * xact.c owns the transaction's log of pending writes; the files beside it
+ * see only what they need of it: xact_spill.c the entries as bytes and the
+ * temporary file, the commit driver the log itself (which connections were
+ * written through, which resources were truncated).  The index of records
+ * and the subtransaction marks stay private to xact.c.
  *
  *-------------------------------------------------------------------------
  */
@@ -11,7 +17,10 @@
 #include "postgres.h"
 
 #include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
 #include "storage/buffile.h"
+#include "utils/hsearch.h"
+#include "utils/palloc.h"
 
 #include "fdw/xact.h"
 
@@ -31,6 +40,46 @@ typedef struct S3dbSpill
 	int			end_file;
 	off_t		end_off;
 } S3dbSpill;
+
+/* A record's entry in xact.c's index (private to xact.c). */
+typedef struct RecEnt RecEnt;
+
+/*
+ * One entry of the log: a write of a record, or a TRUNCATE of a resource
+ * (rec NULL, hkey "server/user/resource/").  A write's is_insert says
+ * whether its record was created in this transaction (since the latest
+ * truncate of its resource): later writes inherit it from the earlier ones.
+ */
+typedef struct LogSlot
+{
+	S3dbPlace	place;
+	RecEnt	   *rec;			/* its record; NULL for a truncate */
+	char	   *hkey;			/* the record's hash key, or the resource's */
+	int			prev;			/* the record's previous write, or -1 */
+	S3dbPendingOp op;
+	bool		is_insert;
+	CommandId	cid;			/* the command that wrote it */
+} LogSlot;
+
+/*
+ * The transaction's writes, created at its first write in
+ * TopTransactionContext and gone with it.
+ */
+typedef struct XactState
+{
+	LogSlot    *log;			/* writes in order */
+	int			nlog;
+	int			caplog;
+	HTAB	   *recs;			/* RecEnt */
+	HTAB	   *seen;			/* SeenEnt */
+	List	   *truncs;			/* log indexes of the truncates, in order */
+	List	   *subs;			/* SubLevel *, innermost first */
+	List	   *names;			/* resource names and versions, one copy each */
+	List	   *writers;		/* (serverid, userid) pairs that wrote, Oid[2] */
+	MemoryContext index_cxt;	/* keys and index entries: packed, never freed */
+	MemoryContext entry_cxt;	/* entries kept in memory, up to work_mem */
+	S3dbSpill	spill;			/* entries beyond work_mem */
+} XactState;
 
 extern void s3db_spill_write(S3dbSpill *sp, const StringInfo buf, S3dbPlace *pl);
 extern char *s3db_spill_read(S3dbSpill *sp, const S3dbPlace *pl);
