@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * commit.h
- *		Applying pending writes at commit (commit.c), fed by xact.c.
+ *		Applying pending writes at commit (commit.c), called by
+ *		xact_commit.c, fed by xact.c.
  *
  *-------------------------------------------------------------------------
  */

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * xact.c
- *		Transactional writes: collect during the transaction, apply at commit.
+ *		The log of a transaction's writes: collected during the transaction,
+ *		applied at commit (xact_commit.c).
  *
  * INSERT, UPDATE, DELETE and TRUNCATE append to a log of pending writes;
  * nothing reaches the store before commit.  A TRUNCATE is an entry of the
@@ -10,8 +11,8 @@
  * when the truncate itself is rolled back.  Scans of the same transaction
  * consult the log, so a transaction reads its own writes.  What an UPDATE
  * or DELETE scan read of a record ("seen": its ETag, partition references,
- * the object) is kept beside it.  At pre-commit, commit.c applies the log
- * to the stores, a chunk of records at a time.
+ * the object) is kept beside it.  At pre-commit, xact_commit.c has
+ * commit.c apply the log to the stores, a chunk of records at a time.
  *
  * Subtransactions: every entry belongs to the subtransaction that appended
  * it.  Before an entry is appended, a mark (the log's length) is pushed for
@@ -43,13 +44,10 @@
 #include "access/xact.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
-#include "utils/timeout.h"
 
 #include "fdw/s3db_fdw.h"
 #include "fdw/xact.h"
 #include "fdw/xact_int.h"
-#include "fdw/commit.h"
 
 #define KEYLEN 1600
 
@@ -467,8 +465,6 @@ s3db_pending_payload(const S3dbPending *p, S3dbPayload *out)
 	out->content_type = p->content_type;
 }
 
-static List *add_conn(List *conns, Oid serverid, Oid userid);
-
 /*
  * Pending writes are kept, and committed, per user mapping: a record
  * written as two users in one transaction (directly, and through a view or
@@ -520,7 +516,7 @@ check_one_writer(Oid serverid, Oid userid, const char *resource, const char *id)
 							 "in a transaction.")));
 	}
 	old = MemoryContextSwitchTo(TopTransactionContext);
-	xs->writers = add_conn(xs->writers, serverid, userid);
+	xs->writers = s3db_xact_add_conn(xs->writers, serverid, userid);
 	MemoryContextSwitchTo(old);
 }
 
@@ -725,37 +721,19 @@ s3db_finals_next(S3dbFinalScan *fs, S3dbFinal *out, int max, MemoryContext cxt)
 }
 
 /* ---------------------------------------------------------------------
- * Commit, abort, savepoints
+ * The log's lifetime, for xact_commit.c
  * ---------------------------------------------------------------------
  */
 
-static void apply_all(void);
-
-/*
- * PostgreSQL turns statement_timeout off before it commits, but our commit
- * does the transaction's I/O: arm the timer again for it, so a COMMIT
- * stuck on a stalled store is cancelled like any statement.
- */
-static void
-pre_commit(void)
+XactState *
+s3db_xact_current(void)
 {
-	bool		armed = false;
-
-	if (xs == NULL || xs->nlog == 0)
-		return;
-	if (StatementTimeout > 0 && !get_timeout_active(STATEMENT_TIMEOUT))
-	{
-		enable_timeout_after(STATEMENT_TIMEOUT, StatementTimeout);
-		armed = true;
-	}
-	apply_all();
-	if (armed)
-		disable_timeout(STATEMENT_TIMEOUT, false);
+	return xs;
 }
 
 /* Add (serverid, userid) to a list of pairs unless it is there. */
-static List *
-add_conn(List *conns, Oid serverid, Oid userid)
+List *
+s3db_xact_add_conn(List *conns, Oid serverid, Oid userid)
 {
 	ListCell   *lc;
 
@@ -775,96 +753,17 @@ add_conn(List *conns, Oid serverid, Oid userid)
 	}
 }
 
-static void
-apply_all(void)
-{
-	List	   *conns = NIL;
-	ListCell   *lc;
-
-	/* the connections involved */
-	for (int i = 0; i < xs->nlog; i++)
-	{
-		unsigned	s,
-					u;
-
-		sscanf(xs->log[i].hkey, "%u/%u/", &s, &u);
-		conns = add_conn(conns, s, u);
-	}
-
-	foreach(lc, conns)
-	{
-		Oid			serverid = ((Oid *) lfirst(lc))[0];
-		Oid			userid = ((Oid *) lfirst(lc))[1];
-		List	   *truncs = NIL;
-		ListCell   *lc2;
-		ListCell   *lc3;
-
-		foreach(lc2, xs->truncs)
-		{
-			const char *key = xs->log[lfirst_int(lc2)].hkey;
-			unsigned	s,
-						u;
-			int			off = 0;
-
-			sscanf(key, "%u/%u/%n", &s, &u, &off);
-			if (s == serverid && u == userid)
-			{
-				/* the key is "server/user/resource/" */
-				char	   *r = pstrdup(key + off);
-
-				if (r[0] && r[strlen(r) - 1] == '/')
-					r[strlen(r) - 1] = '\0';
-				/* a resource truncated twice is emptied once */
-				foreach(lc3, truncs)
-					if (strcmp((char *) lfirst(lc3), r) == 0)
-						break;
-				if (lc3 == NULL)
-					truncs = lappend(truncs, r);
-			}
-		}
-		s3db_commit_apply(s3db_get_conn_for_commit(serverid, userid), serverid, userid, truncs);
-	}
-}
-
-static void
-xact_callback(XactEvent event, void *arg)
-{
-	switch (event)
-	{
-		case XACT_EVENT_PRE_COMMIT:
-		case XACT_EVENT_PARALLEL_PRE_COMMIT:
-			pre_commit();
-			break;
-		case XACT_EVENT_PRE_PREPARE:
-			if (xs && xs->nlog > 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("cannot PREPARE a transaction that has written to s3db_fdw foreign tables")));
-			break;
-		case XACT_EVENT_COMMIT:
-		case XACT_EVENT_PARALLEL_COMMIT:
-		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PARALLEL_ABORT:
-		case XACT_EVENT_PREPARE:
-			if (xs)
-				s3db_spill_close(&xs->spill);
-			xs = NULL;			/* its memory goes with TopTransactionContext */
-			break;
-	}
-}
-
 /*
- * The callbacks run while the ending subtransaction is still the current
- * one, so its nesting level tells which marks are its own.
+ * A subtransaction ends.  This runs while it is still the current one, so
+ * its nesting level tells which marks are its own.
  */
-static void
-subxact_callback(SubXactEvent event, SubTransactionId mySubid,
-				 SubTransactionId parentSubid, void *arg)
+void
+s3db_xact_subxact_end(bool aborted)
 {
 	int			level;
 	int			loglen = -1;
 
-	if (xs == NULL || (event != SUBXACT_EVENT_COMMIT_SUB && event != SUBXACT_EVENT_ABORT_SUB))
+	if (xs == NULL)
 		return;
 	level = GetCurrentTransactionNestLevel();
 	while (xs->subs && ((SubLevel *) linitial(xs->subs))->level >= level)
@@ -874,13 +773,15 @@ subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		xs->subs = list_delete_first(xs->subs);
 	}
 	/* released: its entries now belong to the parent; aborted: forgotten */
-	if (event == SUBXACT_EVENT_ABORT_SUB && loglen >= 0)
+	if (aborted && loglen >= 0)
 		cut_log(loglen);
 }
 
+/* The transaction ended: close the spill file, forget the log. */
 void
-s3db_xact_init(void)
+s3db_xact_forget(void)
 {
-	RegisterXactCallback(xact_callback, NULL);
-	RegisterSubXactCallback(subxact_callback, NULL);
+	if (xs)
+		s3db_spill_close(&xs->spill);
+	xs = NULL;					/* its memory goes with TopTransactionContext */
 }

@@ -1,11 +1,11 @@
 /*-------------------------------------------------------------------------
  *
  * xact_int.h
- *		Internals shared by xact.c, xact_spill.c and the commit driver.
+ *		Internals shared by xact.c, xact_spill.c and xact_commit.c.
  *
  * xact.c owns the transaction's log of pending writes; the files beside it
  * see only what they need of it: xact_spill.c the entries as bytes and the
- * temporary file, the commit driver the log itself (which connections were
+ * temporary file, xact_commit.c the log itself (which connections were
  * written through, which resources were truncated).  The index of records
  * and the subtransaction marks stay private to xact.c.
  *
@@ -80,6 +80,21 @@ typedef struct XactState
 	MemoryContext entry_cxt;	/* entries kept in memory, up to work_mem */
 	S3dbSpill	spill;			/* entries beyond work_mem */
 } XactState;
+
+/* This transaction's log, or NULL before its first write (xact.c). */
+extern XactState *s3db_xact_current(void);
+
+/* Add (serverid, userid) to a list of Oid[2] pairs unless it is there. */
+extern List *s3db_xact_add_conn(List *conns, Oid serverid, Oid userid);
+
+/*
+ * The current subtransaction is being released (its writes now belong to
+ * its parent) or rolled back (its writes are forgotten).
+ */
+extern void s3db_xact_subxact_end(bool aborted);
+
+/* The transaction ended: close the spill file and forget the log. */
+extern void s3db_xact_forget(void);
 
 extern void s3db_spill_write(S3dbSpill *sp, const StringInfo buf, S3dbPlace *pl);
 extern char *s3db_spill_read(S3dbSpill *sp, const S3dbPlace *pl);
