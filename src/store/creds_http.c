@@ -193,6 +193,47 @@ nomem_fail(s3s_error *err, const char *what)
 	return false;
 }
 
+/*
+ * The request both metadata services share: one exchange that must answer
+ * 200 with a body.  Otherwise err says "refused (HTTP status N)", with the
+ * status also in err->http_status so a caller can word a particular one
+ * better; nothing of the reply goes into the message.
+ */
+static bool
+fetch_ok(const char *what, const char *method, const char *url, struct curl_slist *hdr,
+		 const s3s_http_opts *h, const char *refused, reply *rep, s3s_error *err)
+{
+	long		status;
+
+	if (!exchange(what, method, url, hdr, NULL, h, &status, rep, err))
+		return false;
+	if (status == 200 && rep->len > 0)
+		return true;
+	s3s_error_set(err, S3S_ERR_ACCESS, what, NULL, "%s (HTTP status %ld%s)", refused, status,
+				  status == 200 ? ", empty reply" : "");
+	err->http_status = (int) status;
+	reply_free(rep);
+	return false;
+}
+
+/* GET the JSON credential document of IMDS or a container endpoint */
+static bool
+fetch_credentials(const char *what, const char *url, struct curl_slist *hdr,
+				  const s3s_http_opts *h, const char *refused, const char *source,
+				  s3s_credentials *out, s3s_error *err)
+{
+	reply		rep;
+	bool		ok;
+
+	if (!fetch_ok(what, "GET", url, hdr, h, refused, &rep, err))
+		return false;
+	ok = s3s_creds_parse_json(rep.data, rep.len, out, err);
+	reply_free(&rep);
+	if (ok)
+		snprintf(out->source, sizeof(out->source), "%s", source);
+	return ok;
+}
+
 bool
 s3s_creds_imds(const char *origin_url, const s3s_http_opts *h, s3s_credentials *out,
 			   s3s_error *err)
@@ -203,7 +244,6 @@ s3s_creds_imds(const char *origin_url, const s3s_http_opts *h, s3s_credentials *
 	struct curl_slist *hdr = NULL;
 	bool		nomem = false;
 	bool		ok = false;
-	long		status;
 	reply		rep;
 
 	memset(out, 0, sizeof(*out));
@@ -218,18 +258,11 @@ s3s_creds_imds(const char *origin_url, const s3s_http_opts *h, s3s_credentials *
 		nomem_fail(err, "IMDS");
 		goto done;
 	}
-	if (!exchange("IMDS", "PUT", url, hdr, NULL, h, &status, &rep, err))
+	if (!fetch_ok("IMDS", "PUT", url, hdr, h, "instance metadata refused a session token",
+				  &rep, err))
 		goto done;
 	slist_wipe_free(hdr);
-	hdr = NULL;
-	if (status != 200 || rep.len == 0)
-	{
-		s3s_error_set(err, S3S_ERR_ACCESS, "IMDS", NULL,
-					  "instance metadata refused a session token (HTTP status %ld)", status);
-		reply_free(&rep);
-		goto done;
-	}
-	hdr = add(hdr, "X-aws-ec2-metadata-token", rep.data, &nomem);
+	hdr = add(NULL, "X-aws-ec2-metadata-token", rep.data, &nomem);
 	reply_free(&rep);
 	free(url);
 
@@ -240,14 +273,15 @@ s3s_creds_imds(const char *origin_url, const s3s_http_opts *h, s3s_credentials *
 		nomem_fail(err, "IMDS");
 		goto done;
 	}
-	if (!exchange("IMDS", "GET", url, hdr, NULL, h, &status, &rep, err))
-		goto done;
-	if (status != 200 || rep.len == 0)
+	if (!fetch_ok("IMDS", "GET", url, hdr, h, "instance metadata did not name a role",
+				  &rep, err))
 	{
-		s3s_error_set(err, S3S_ERR_ACCESS, "IMDS", NULL,
-					  status == 404 ? "no IAM role is attached to this instance" :
-					  "instance metadata did not name a role (HTTP status %ld)", status);
-		reply_free(&rep);
+		if (err->http_status == 404)
+		{
+			s3s_error_set(err, S3S_ERR_ACCESS, "IMDS", NULL,
+						  "no IAM role is attached to this instance");
+			err->http_status = 404;
+		}
 		goto done;
 	}
 	rep.data[strcspn(rep.data, "\r\n")] = '\0';
@@ -275,19 +309,8 @@ s3s_creds_imds(const char *origin_url, const s3s_http_opts *h, s3s_credentials *
 		nomem_fail(err, "IMDS");
 		goto done;
 	}
-	if (!exchange("IMDS", "GET", url, hdr, NULL, h, &status, &rep, err))
-		goto done;
-	if (status != 200)
-	{
-		s3s_error_set(err, S3S_ERR_ACCESS, "IMDS", NULL,
-					  "instance metadata did not return credentials (HTTP status %ld)", status);
-		reply_free(&rep);
-		goto done;
-	}
-	ok = s3s_creds_parse_json(rep.data ? rep.data : "", rep.len, out, err);
-	reply_free(&rep);
-	if (ok)
-		snprintf(out->source, sizeof(out->source), "instance metadata");
+	ok = fetch_credentials("IMDS", url, hdr, h, "instance metadata did not return credentials",
+						   "instance metadata", out, err);
 done:
 	slist_wipe_free(hdr);
 	free(url);
@@ -303,8 +326,6 @@ s3s_creds_container(const char *url, const char *authorization, const s3s_http_o
 	struct curl_slist *hdr = NULL;
 	bool		nomem = false;
 	bool		ok;
-	long		status;
-	reply		rep;
 
 	memset(out, 0, sizeof(*out));
 	if (authorization && authorization[0])
@@ -322,21 +343,9 @@ s3s_creds_container(const char *url, const char *authorization, const s3s_http_o
 		slist_wipe_free(hdr);
 		return nomem_fail(err, "container");
 	}
-	ok = exchange("container", "GET", url, hdr, NULL, h, &status, &rep, err);
+	ok = fetch_credentials("container", url, hdr, h,
+						   "the container credential endpoint refused", "container", out, err);
 	slist_wipe_free(hdr);
-	if (!ok)
-		return false;
-	if (status != 200)
-	{
-		s3s_error_set(err, S3S_ERR_ACCESS, "container", NULL,
-					  "the container credential endpoint refused (HTTP status %ld)", status);
-		reply_free(&rep);
-		return false;
-	}
-	ok = s3s_creds_parse_json(rep.data ? rep.data : "", rep.len, out, err);
-	reply_free(&rep);
-	if (ok)
-		snprintf(out->source, sizeof(out->source), "container");
 	return ok;
 }
 

@@ -389,7 +389,19 @@ chain_checks(void)
 	s = source_of(&o, &err);
 	CHECK_STREQ(s, "error");
 	CHECK(strstr(err.message, "wrong-token-value") == NULL);
+	CHECK(strstr(err.message, "container credential endpoint refused (HTTP status 403)") != NULL);
 	free(s);
+	/* instance metadata that refuses the token: the status, not the reply */
+	{
+		s3s_http_opts h = {NULL, 5000};
+		s3s_credentials c;
+
+		snprintf(url, sizeof(url), "%s/elsewhere", origin);
+		s3s_error_clear(&err);
+		CHECK(!s3s_creds_imds(url, &h, &c, &err));
+		CHECK_STREQ(err.message, "instance metadata refused a session token (HTTP status 404)");
+		CHECK_INTEQ(err.http_status, 404);
+	}
 	snprintf(path, sizeof(path), "%s/ecs-token", dir);
 	write_file(path, "ecs-secret-token\n");
 	setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", path, 1);
