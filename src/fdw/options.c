@@ -247,9 +247,12 @@ validate_option(DefElem *def, const S3dbOption *opt)
 						 errhint("Only superusers may point s3db_fdw at an endpoint other than AWS S3.")));
 			break;
 		case OPT_REGION:
-			/* it becomes part of the host name s3.<region>.amazonaws.com */
-			if (val[0] == '\0' || strlen(val) > 40 ||
-				strspn(val, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(val))
+			/*
+			 * It becomes part of the host name s3.<region>.amazonaws.com and
+			 * of the SigV4 credential scope.  The store checks it again when
+			 * it opens; checking here makes a bad value fail when defined.
+			 */
+			if (s3s_region_problem(val) != NULL)
 				ereport(ERROR,
 						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 						 errmsg("invalid value for option \"%s\": \"%s\"", def->defname, val),

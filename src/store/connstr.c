@@ -26,6 +26,26 @@
  * end up in file names, Host headers and signed requests.  Error messages
  * never quote the userinfo or the session token.
  *
+ * Credentials are refused where nothing would use them.  file:// and
+ * memory:// stores are not signed, so keys in their userinfo (or a
+ * ?sessionToken=) would be dropped without a word while the string looks
+ * as if it carried an identity; s3db.js 21.6.2 refuses a file:// string
+ * with userinfo too (the URL parser does), and drops the keys of a
+ * memory:// string, which is the silent case refused here.
+ *
+ * An s3:// string without a bucket, such as "s3:///prefix", uses the
+ * bucket "s3db" as s3db.js does.  With userinfo and no bucket
+ * ("s3://KEY:SECRET@", "s3://KEY:SECRET@/prefix") s3db.js 21.6.2 accepts
+ * nothing: the URL parser refuses credentials without a host, and its
+ * error quotes the whole string, secret included.  That string is refused
+ * here as well, without quoting it, rather than falling back to "s3db":
+ * keys aimed at no bucket are a mistake, not a request for the default.
+ *
+ * A region (?region= or the region option) becomes one label of the host
+ * name s3.<region>.amazonaws.com and part of the SigV4 credential scope,
+ * so it is a short run of letters, digits and hyphens (s3s_region_problem)
+ * wherever it comes from.
+ *
  * Bucket names of s3:// and http(s):// strings must follow S3's naming
  * rules, checked here before any URL is built.  A bucket becomes part of a
  * host name with virtual-hosted addressing, so without the rules a
@@ -221,15 +241,25 @@ s3s_location_free(s3s_location *loc)
 #define DUP(dst, s, n) \
 	do { if (((dst) = ndup((s), (n))) == NULL) FAIL(S3S_ERR_NOMEM, "out of memory"); } while (0)
 
-static bool
-valid_region(const char *r)
+/*
+ * NULL if r can be a region, else why not.  AWS's names are lower-case
+ * ("eu-west-1"); S3-compatible servers choose their own ("garage",
+ * "US-EAST"), so both cases are letters.  63 characters is the limit of a
+ * DNS label.  Nothing else: a '.', '/', ':', '#', blank or line break
+ * would let the name pick another host or split the signed scope.
+ */
+const char *
+s3s_region_problem(const char *r)
 {
-	if (*r == '\0' || strlen(r) > 40)
-		return false;
-	for (; *r; r++)
-		if (!(islower((unsigned char) *r) || isdigit((unsigned char) *r) || *r == '-'))
-			return false;
-	return true;
+	size_t		n = strlen(r);
+
+	if (n == 0)
+		return "a region is not empty";
+	if (n > 63)
+		return "a region has at most 63 characters";
+	if (strspn(r, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != n)
+		return "a region consists of letters, digits and hyphens";
+	return NULL;
 }
 
 /*
@@ -324,8 +354,12 @@ s3s_parse_location(const char *url, s3s_location *out, s3s_error *err)
 		FAIL(S3S_ERR_INVALID, "unsupported connection string scheme \"%s\"", scheme);
 	DUP(out->scheme, scheme, strlen(scheme));
 
+	/* stores that are not signed take no credentials (see the top) */
+	if ((strcmp(scheme, "file") == 0 || strcmp(scheme, "memory") == 0) && u.userinfo != NULL)
+		FAIL(S3S_ERR_INVALID, "a %s:// connection string takes no credentials", scheme);
+
 	/* credentials from the userinfo, percent-decoded */
-	if (u.userinfo && u.userinfo_len > 0 && strcmp(scheme, "file") != 0)
+	if (u.userinfo && u.userinfo_len > 0)
 	{
 		const char *colon = memchr(u.userinfo, ':', u.userinfo_len);
 		size_t		ulen = colon ? (size_t) (colon - u.userinfo) : u.userinfo_len;
@@ -337,7 +371,7 @@ s3s_parse_location(const char *url, s3s_location *out, s3s_error *err)
 	}
 
 	/* ?region= and ?sessionToken= (form-decoded, like URLSearchParams) */
-	if (u.query && strcmp(scheme, "file") != 0)
+	if (u.query)
 	{
 		const char *q = u.query;
 		const char *qend = u.query + u.query_len;
@@ -355,11 +389,13 @@ s3s_parse_location(const char *url, s3s_location *out, s3s_error *err)
 			{
 				free(out->region);
 				DECODE(v, vlen, true, &out->region, "the region");
-				if (!valid_region(out->region))
-					FAIL(S3S_ERR_INVALID, "connection string: invalid region");
+				if ((why = s3s_region_problem(out->region)) != NULL)
+					FAIL(S3S_ERR_INVALID, "connection string: invalid region: %s", why);
 			}
 			else if (klen == 12 && memcmp(q, "sessionToken", 12) == 0)
 			{
+				if (strcmp(scheme, "file") == 0 || strcmp(scheme, "memory") == 0)
+					FAIL(S3S_ERR_INVALID, "a %s:// connection string takes no credentials", scheme);
 				free(out->session_token);
 				DECODE(v, vlen, true, &out->session_token, "the session token");
 			}
@@ -375,6 +411,8 @@ s3s_parse_location(const char *url, s3s_location *out, s3s_error *err)
 
 		if (colon)
 			FAIL(S3S_ERR_INVALID, "an s3:// connection string has no port: the endpoint option names host and port");
+		if (hlen == 0 && u.userinfo != NULL)
+			FAIL(S3S_ERR_INVALID, "an s3:// connection string with credentials names its bucket after the \"@\"");
 		if (hlen == 0)
 			DUP(out->bucket, "s3db", 4);
 		else

@@ -44,6 +44,13 @@ extern void s3s_location_free(s3s_location *loc);
  */
 extern const char *s3s_bucket_name_problem(const char *b);
 
+/*
+ * NULL if r is a valid region (1-63 letters, digits and hyphens: it
+ * becomes a label of the AWS host name and part of the SigV4 scope), else
+ * why it is not.
+ */
+extern const char *s3s_region_problem(const char *r);
+
 /* Does the string carry credentials in its userinfo? */
 extern bool s3s_url_has_credentials(const char *url);
 

@@ -30,6 +30,7 @@
 
 #include <curl/curl.h>
 
+#include "store/connstr.h"
 #include "store/sigv4.h"
 
 #define DEFAULT_IMDS "http://169.254.169.254"
@@ -233,6 +234,13 @@ assume(const s3s_cred_provider *p, const s3s_credentials *base, const char *role
 	char		def_session[64];
 	const char *region = sts_region(p);
 
+	/* from a profile or AWS_REGION: it goes into the host name and the scope */
+	if (s3s_region_problem(region) != NULL)
+	{
+		s3s_error_set(err, S3S_ERR_INVALID, "STS", NULL,
+					  "the region for STS is not a region name: %s", s3s_region_problem(region));
+		return false;
+	}
 	if (p->sts_endpoint)
 		snprintf(endpoint, sizeof(endpoint), "%s", p->sts_endpoint);
 	else if (env("AWS_ENDPOINT_URL_STS"))

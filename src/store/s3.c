@@ -92,17 +92,6 @@ dns_bucket(const char *b)
 }
 
 static bool
-valid_region(const char *r)
-{
-	if (*r == '\0' || strlen(r) > 40)
-		return false;
-	for (; *r; r++)
-		if (!(isalnum((unsigned char) *r) || *r == '-' || *r == '_'))
-			return false;
-	return true;
-}
-
-static bool
 open_fail(s3_conf *c, s3s_error *err, s3s_code code, const char *msg)
 {
 	s3s_error_set(err, code, "open", NULL, "%s", msg);
@@ -129,7 +118,8 @@ s3_open(s3s_store *st, const s3s_config *cfg, s3s_error *err)
 	c->bucket = strdup(loc->bucket ? loc->bucket : "s3db");
 	if (c->region == NULL || c->bucket == NULL)
 		return open_fail(c, err, S3S_ERR_NOMEM, "out of memory");
-	if (!valid_region(c->region))
+	/* the region option was checked by the FDW; a caller of the store may not have */
+	if (s3s_region_problem(c->region) != NULL)
 		return open_fail(c, err, S3S_ERR_INVALID, "invalid region");
 	/* checked when parsing too; the host name must never come from it */
 	if (s3s_bucket_name_problem(c->bucket) != NULL)

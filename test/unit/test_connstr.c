@@ -62,6 +62,11 @@ static const expect cases[] = {
 	{"file://localhost/var/x%20y", "file", "s3db", "", NULL, false, NULL, NULL, NULL, NULL, "/var/x y"},
 	{"file://server/share", "file", "s3db", "", NULL, false, NULL, NULL, NULL, NULL, "//server/share"},
 	{"  memory://b  ", "memory", "b", "", NULL, false, NULL, NULL, NULL, NULL, NULL},
+	/* no bucket and no credentials: s3db.js's default bucket */
+	{"s3:///p", "s3", "s3db", "p", "https://s3.us-east-1.amazonaws.com", false,
+	 NULL, NULL, NULL, NULL, NULL},
+	{"s3://b-1/p?region=US-East-2", "s3", "b-1", "p", "https://s3.US-East-2.amazonaws.com", false,
+	 NULL, NULL, NULL, "US-East-2", NULL},
 };
 
 static void
@@ -139,6 +144,49 @@ main(void)
 	check_bad("s3://AKIA:se/cret@bucket", "se");
 	check_bad("http://AKIA:se/cret@host/b", "cret");
 	check_bad("http://h:99999/b", NULL);
+
+	/* credentials where nothing would use them, never quoted */
+	check_bad("file://KEY:TOPSECRET@/dir", "TOPSECRET");
+	check_bad("file://KEY:TOPSECRET@localhost/dir", "TOPSECRET");
+	check_bad("file://KEYONLY@/dir", "KEYONLY");
+	check_bad("file://@/dir", NULL);
+	check_bad("file:///dir?sessionToken=TOPSECRET", "TOPSECRET");
+	check_bad("memory://KEY:TOPSECRET@bucket/p", "TOPSECRET");
+	check_bad("memory://KEY:TOPSECRET@/p", "TOPSECRET");
+	check_bad("memory://bucket/p?sessionToken=TOPSECRET", "TOPSECRET");
+	CHECK(!s3s_parse_location("file://K:S@/dir", &loc, &err));
+	CHECK_STREQ(err.message, "a file:// connection string takes no credentials");
+
+	/* s3db.js refuses keys without a bucket too (no fallback to "s3db") */
+	check_bad("s3://KEY:TOPSECRET@", "TOPSECRET");
+	check_bad("s3://KEY:TOPSECRET@/prefix", "TOPSECRET");
+	check_bad("s3://KEY:TOPSECRET@?region=eu-west-1", "TOPSECRET");
+	check_bad("s3://@/prefix", NULL);
+	CHECK(!s3s_parse_location("s3://K:S@/p", &loc, &err));
+	CHECK(strstr(err.message, "names its bucket") != NULL);
+
+	/* a region is one host label and part of the signed scope */
+	check_bad("s3://b-1/p?region=", NULL);
+	check_bad("s3://b-1/p?region=eu+west+1", NULL);
+	check_bad("s3://b-1/p?region=eu%20west-1", NULL);
+	check_bad("s3://b-1/p?region=eu-west-1%2Fx", NULL);
+	check_bad("s3://b-1/p?region=eu-west-1%0D%0AHost:x", NULL);
+	check_bad("s3://b-1/p?region=eu_west_1", NULL);
+	check_bad("s3://b-1/p?region=evil.com%23", NULL);
+	CHECK(s3s_region_problem("eu-west-1") == NULL);
+	CHECK(s3s_region_problem("us-gov-west-1") == NULL);
+	CHECK(s3s_region_problem("garage") == NULL);
+	CHECK(s3s_region_problem("US-EAST") == NULL);
+	CHECK(s3s_region_problem("a") == NULL);
+	CHECK(s3s_region_problem("") != NULL);
+	CHECK(s3s_region_problem("eu west 1") != NULL);
+	CHECK(s3s_region_problem("eu-west-1/") != NULL);
+	CHECK(s3s_region_problem("eu-west-1\r\n") != NULL);
+	CHECK(s3s_region_problem("eu-west-1\n") != NULL);
+	CHECK(s3s_region_problem("x.evil.com") != NULL);
+	CHECK(s3s_region_problem("x:9") != NULL);
+	CHECK(s3s_region_problem("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa") == NULL);
+	CHECK(s3s_region_problem("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa") != NULL);
 	CHECK(!s3s_parse_location(NULL, &loc, &err));
 
 	/*

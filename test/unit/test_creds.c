@@ -530,6 +530,20 @@ role_checks(void)
 	o.role_session_name = "unit-session";
 	CHECK_SOURCE(&o, "assumed role");
 
+	/* a region that is not one never reaches the STS host name or scope */
+	o.region = "eu-west-1\r\nX-Evil: 1";
+	s = source_of(&o, &err);
+	CHECK_STREQ(s, "error");
+	CHECK(strstr(err.message, "the region for STS is not a region name") != NULL);
+	free(s);
+	o.region = "eu-west-1.evil.example";
+	s = source_of(&o, &err);
+	CHECK_STREQ(s, "error");
+	free(s);
+	o.region = "eu-west-1";
+	CHECK_SOURCE(&o, "assumed role");
+	o.region = NULL;
+
 	/* a refused role: a clear error, no credential in it */
 	o.role_arn = "arn:aws:iam::1:role/forbidden";
 	s = source_of(&o, &err);
