@@ -9,7 +9,10 @@
  * I/O, so they are cheap enough for monitoring queries and open to every
  * user.  s3db_coordinator_workers() lists the worker records of the
  * namespace from the store itself, with the identity the worker uses (see
- * coord_store.c), because the worker keeps no list of its peers.
+ * coord_store.c), because the worker keeps no list of its peers.  That is
+ * a request made with the coordinator server owner's credentials whoever
+ * calls, so the install script revokes it from PUBLIC and grants it to
+ * pg_monitor, as pg_buffercache does.
  *
  *-------------------------------------------------------------------------
  */

@@ -63,12 +63,17 @@ AS 'MODULE_PATHNAME'
 LANGUAGE C VOLATILE;
 
 -- The live workers of the coordinator namespace, read from the store now.
+-- Unlike the two above it reads the store, with the coordinator server
+-- owner's user mapping, whoever calls it: like pg_buffercache, it is for
+-- superusers and pg_monitor, and a DBA may grant it to others.
 CREATE FUNCTION s3db_coordinator_workers(OUT worker_id text, OUT pod text,
                                          OUT last_heartbeat timestamptz,
                                          OUT started_at timestamptz)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME'
 LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION s3db_coordinator_workers() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION s3db_coordinator_workers() TO pg_monitor;
 
 -- ---------------------------------------------------------------------
 -- Replication (plugins/replicator.c): changes made through SQL on foreign

@@ -43,6 +43,7 @@ ok(defined wait_true($node,
 $node->safe_psql('postgres', qq{
 	CREATE EXTENSION s3db_fdw;
 	CREATE ROLE watcher LOGIN;
+	CREATE ROLE monitor LOGIN IN ROLE pg_monitor;
 });
 
 # no server yet: enabled, not leading, and it says why
@@ -76,15 +77,22 @@ is(coord($node, 'is_leader, epoch'), "t|$epoch", 'renewal keeps leadership and e
 is($node->safe_psql('postgres', 'SELECT elections_won, failures FROM s3db_coordinator_metrics()'),
 	'1|0', 'one election won, no failures');
 
-# any user can read the status; the worker list comes from the store
+# any user can read the status from shared memory; the worker list is
+# read from the store with the coordinator server owner's mapping, so it is
+# for pg_monitor (and superusers), like pg_buffercache
 is($node->safe_psql('postgres',
 		"SET ROLE watcher; SELECT is_leader FROM s3db_coordinator(); "
 		  . "SELECT count(*) FROM s3db_coordinator_metrics()"),
 	"t\n1", 'status readable by an unprivileged role');
+my ($rc, $out, $err) = $node->psql('postgres',
+	"SET ROLE watcher; SELECT count(*) FROM s3db_coordinator_workers()");
+ok($rc != 0 && $err =~ /permission denied for function s3db_coordinator_workers/,
+	's3db_coordinator_workers() is refused to an unprivileged role')
+  or diag("rc $rc: $out $err");
 is($node->safe_psql('postgres',
-		"SET ROLE watcher; SELECT string_agg(worker_id, ',') = '$wid', "
+		"SET ROLE monitor; SELECT string_agg(worker_id, ',') = '$wid', "
 		  . "bool_and(last_heartbeat > now() - interval '5 s') FROM s3db_coordinator_workers()"),
-	't|t', 's3db_coordinator_workers() lists the live worker');
+	't|t', 's3db_coordinator_workers() lists the live worker to a pg_monitor member');
 
 # ---- pg_terminate_backend: resigns, restarts, leads again ----
 my $pid = $node->safe_psql('postgres',
