@@ -98,6 +98,9 @@ s3db_coord_resolve(const char *server_name, S3dbCoordTarget *out,
 	h = hash_int(h, o->max_retries);
 	h = hash_int(h, o->connect_timeout_ms);
 	h = hash_int(h, o->request_timeout_ms);
+	/* a changed write guarantee needs a new store, probed afresh */
+	h = hash_int(h, o->weak_conditions);
+	h = hash_int(h, o->metadata_limit);
 	out->fingerprint = h;
 	return true;
 }
@@ -105,25 +108,9 @@ s3db_coord_resolve(const char *server_name, S3dbCoordTarget *out,
 void
 s3db_coord_store_config(const S3dbCoordTarget *t, s3s_config *cfg)
 {
-	const S3dbConnOptions *o = &t->opts;
-
-	s3s_config_init(cfg);
-	cfg->url = o->connection_string;
-	cfg->region = o->region;
-	cfg->endpoint = o->endpoint;
-	cfg->url_style = o->url_style;
-	cfg->access_key_id = o->access_key_id;
-	cfg->secret_access_key = o->secret_access_key;
-	cfg->session_token = o->session_token;
-	cfg->ca_file = o->ca_file;
-	cfg->insecure_skip_verify = !o->verify_tls;
+	s3db_store_config(t->serverid, &t->opts, cfg);
 	/* a tick is a handful of sequential requests: no wide window needed */
-	cfg->max_inflight = Min(o->max_inflight, 8);
-	cfg->max_retries = o->max_retries;
-	cfg->connect_timeout_ms = o->connect_timeout_ms;
-	cfg->request_timeout_ms = o->request_timeout_ms;
-	/* the owner's identity, refreshed like a backend's (store/creds.h) */
-	s3db_creds_config(t->serverid, o, cfg);
+	cfg->max_inflight = Min(t->opts.max_inflight, 8);
 }
 
 void

@@ -193,6 +193,7 @@ stage "crash: PostgreSQL killed mid-commit leaves every record whole" test/crash
 stage "TAP: worker, two clusters, TTL, audit, replicator, breaker on S3, attacker suite" env TAP_NO_INSTALL=1 test/tap.sh
 stage "valgrind: pg_regress on file:// and S3, no error through s3db_fdw" test/valgrind/run.sh all
 
+stage "layers: plain C core, no plugin in the FDW, every written store probed" tools/check-layers.sh
 stage "META.json is valid PGXN metadata and names the control file's version" python3 tools/check-meta.py
 stage "debian: dpkg-buildpackage builds postgresql-<major>-s3db-fdw with pg_buildext" test/debian/build.sh
 

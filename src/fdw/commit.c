@@ -658,7 +658,7 @@ s3db_commit_apply(S3dbConn *conn, Oid serverid, Oid userid, List *truncs)
 	MemoryContext cxt = CurrentMemoryContext;
 
 	/* only to a store that honours the conditions below (or told to accept) */
-	s3db_probe_before_write(conn, serverid, userid);
+	s3db_probe_before_write(conn, serverid);
 
 	memset(&c, 0, sizeof(c));
 	c.conn = conn;

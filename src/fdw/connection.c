@@ -202,6 +202,33 @@ server_sets_max_inflight(Oid serverid)
 	return false;
 }
 
+/*
+ * The store configuration of a server's options, for backends and the
+ * worker alike, so that both write under the same guarantees.
+ */
+void
+s3db_store_config(Oid serverid, const S3dbConnOptions *o, s3s_config *cfg)
+{
+	s3s_config_init(cfg);
+	cfg->url = o->connection_string;
+	cfg->region = o->region;
+	cfg->endpoint = o->endpoint;
+	cfg->url_style = o->url_style;
+	cfg->access_key_id = o->access_key_id;
+	cfg->secret_access_key = o->secret_access_key;
+	cfg->session_token = o->session_token;
+	cfg->ca_file = o->ca_file;
+	cfg->insecure_skip_verify = !o->verify_tls;
+	cfg->max_inflight = o->max_inflight;
+	cfg->max_retries = o->max_retries;
+	cfg->connect_timeout_ms = o->connect_timeout_ms;
+	cfg->request_timeout_ms = o->request_timeout_ms;
+	/* conditional writes wait for the store's probe (store/probe.h) */
+	cfg->accept_weak_conditions = o->weak_conditions;
+	cfg->metadata_needed = o->metadata_limit;
+	s3db_creds_config(serverid, o, cfg);
+}
+
 static S3dbConn *
 conn_open(Oid serverid, Oid userid, Oid umid, Oid umuser)
 {
@@ -212,23 +239,8 @@ conn_open(Oid serverid, Oid userid, Oid umid, Oid umuser)
 	S3dbConn   *c;
 
 	s3db_conn_options(serverid, userid, &o);
-
-	s3s_config_init(&cfg);
-	cfg.url = o.connection_string;
-	cfg.region = o.region;
-	cfg.endpoint = o.endpoint;
-	cfg.url_style = o.url_style;
-	cfg.access_key_id = o.access_key_id;
-	cfg.secret_access_key = o.secret_access_key;
-	cfg.session_token = o.session_token;
-	cfg.ca_file = o.ca_file;
-	cfg.insecure_skip_verify = !o.verify_tls;
-	cfg.max_inflight = o.max_inflight;
-	cfg.max_retries = o.max_retries;
-	cfg.connect_timeout_ms = o.connect_timeout_ms;
-	cfg.request_timeout_ms = o.request_timeout_ms;
+	s3db_store_config(serverid, &o, &cfg);
 	cfg.cancel = s3db_cancel_requested;
-	s3db_creds_config(serverid, &o, &cfg);
 
 	/* everything that may fail comes first: nothing may between s3s_open and ownership */
 	c = MemoryContextAllocZero(CacheMemoryContext, sizeof(S3dbConn));
@@ -657,6 +669,8 @@ sqlstate_for(s3s_code code)
 			return ERRCODE_FDW_INVALID_STRING_FORMAT;
 		case S3S_ERR_NOMEM:
 			return ERRCODE_FDW_OUT_OF_MEMORY;
+		case S3S_ERR_UNSAFE:
+			return ERRCODE_FEATURE_NOT_SUPPORTED;
 		default:
 			return ERRCODE_FDW_ERROR;
 	}
@@ -676,6 +690,10 @@ hint_for(const s3s_error *err)
 			return "Check that the object store is reachable; the request was retried with backoff.";
 		case S3S_ERR_SERVER:
 			return "The object store kept failing after retries; try again later.";
+		case S3S_ERR_UNSAFE:
+			if (strcmp(err->s3_code, "metadata") == 0)
+				return "Lower the server option metadata_limit; s3db_check_store() shows what the store keeps.";
+			return "s3db_check_store() shows what the store honours; a superuser may accept weaker guarantees with the server option weak_conditions 'accept'.";
 		case S3S_ERR_TLS:
 			return "Name the CA that signed the store's certificate in the server option \"ca_file\", and reach the store by a host name the certificate lists.";
 		default:
@@ -699,7 +717,7 @@ s3db_report(const s3s_error *err, const char *what)
 		appendStringInfo(&detail, "%s\"%s\"", detail.len ? " on " : "Key ", err->key);
 	if (err->http_status)
 		appendStringInfo(&detail, "%sHTTP status %d", detail.len ? ", " : "", err->http_status);
-	if (err->s3_code[0])
+	if (err->s3_code[0] && err->code != S3S_ERR_UNSAFE)
 		appendStringInfo(&detail, "%s%s", detail.len ? ", " : "", err->s3_code);
 	if (err->request_id[0])
 		appendStringInfo(&detail, "%srequest id %s", detail.len ? ", " : "", err->request_id);

@@ -470,6 +470,8 @@ s3db_conn_options(Oid serverid, Oid userid, S3dbConnOptions *out)
 			out->request_timeout_ms = int_option(def);
 		else if (strcmp(n, "metadata_limit") == 0)
 			out->metadata_limit = int_option(def);
+		else if (strcmp(n, "weak_conditions") == 0)
+			out->weak_conditions = strcmp(defGetString(def), "accept") == 0;
 		else if (strcmp(n, "cache_size") == 0)
 			out->cache_bytes = (int64) int_option(def) * 1024 * 1024;
 		else if (strcmp(n, "use_server_identity") == 0)

@@ -9,20 +9,19 @@
  * instead of a lost update.  Not every S3 server enforces these
  * conditions (Ceph radosgw 18 deletes whatever If-Match says and refuses
  * a quoted ETag on PUT), and a store that ignores them loses updates
- * without any error.  So before the first commit through a connection
- * writes, the store is asked (src/store/probe.c, a few requests under
- * plugin=s3db_fdw/probe/) and the answer is kept for the life of the
- * backend, or until the server or user mapping changes: the options may
- * point somewhere else then.
+ * without any error.
  *
- * A store that does not honour every condition is written to only when a
- * superuser said so with the server option weak_conditions 'accept'; then
- * the conditions it does honour are still sent, in the ETag spelling it
- * accepts, and those it refuses outright are left out.  A store that does
- * not take the user metadata metadata_limit asks for is refused always:
- * records would fail to write one by one.
- *
- * s3db_check_store(server) runs the probe on demand and shows its result.
+ * The store layer keeps that from happening on every path: a store object
+ * takes no conditional write before it was probed, and none after a probe
+ * that found it wanting (src/store/gate.c).  The answer lives as long as
+ * the connection's store, which is opened anew when the server or user
+ * mapping changes, since the options may point somewhere else then.  This
+ * file is the SQL side of it: the commit asks first, so that a refusal
+ * names the server and comes before anything is attempted; the server
+ * option weak_conditions 'accept', which only a superuser may set, lets
+ * writes go to a store that honours less (the conditions it does honour
+ * are still sent, in the ETag spelling it accepts); and
+ * s3db_check_store(server) probes on demand and shows the result.
  *
  *-------------------------------------------------------------------------
  */
@@ -35,146 +34,47 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
-#include "utils/hsearch.h"
-#include "utils/inval.h"
-#include "utils/syscache.h"
 
 #include "fdw/probe.h"
 #include "store/probe.h"
 
 PG_FUNCTION_INFO_V1(s3db_check_store);
 
-typedef struct ProbeKey
+void
+s3db_probe_before_write(S3dbConn *conn, Oid serverid)
 {
-	Oid			serverid;
-	Oid			userid;
-} ProbeKey;
-
-typedef struct ProbeEntry
-{
-	ProbeKey	key;			/* hash key */
-	bool		valid;
 	s3s_probe_result res;
-} ProbeEntry;
-
-static HTAB *probe_hash = NULL;
-
-static void
-forget_all(Datum arg, int cacheid, uint32 hashvalue)
-{
-	HASH_SEQ_STATUS scan;
-	ProbeEntry *e;
-
-	if (probe_hash == NULL)
-		return;
-	hash_seq_init(&scan, probe_hash);
-	while ((e = (ProbeEntry *) hash_seq_search(&scan)) != NULL)
-		e->valid = false;
-}
-
-static ProbeEntry *
-entry_for(Oid serverid, Oid userid)
-{
-	ProbeKey	key;
-	bool		found;
-	ProbeEntry *e;
-
-	if (probe_hash == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(ProbeKey);
-		ctl.entrysize = sizeof(ProbeEntry);
-		probe_hash = hash_create("s3db_fdw store probes", 8, &ctl, HASH_ELEM | HASH_BLOBS);
-		CacheRegisterSyscacheCallback(FOREIGNSERVEROID, forget_all, (Datum) 0);
-		CacheRegisterSyscacheCallback(USERMAPPINGOID, forget_all, (Datum) 0);
-	}
-	memset(&key, 0, sizeof(key));
-	key.serverid = serverid;
-	key.userid = userid;
-	e = hash_search(probe_hash, &key, HASH_ENTER, &found);
-	if (!found)
-		e->valid = false;
-	return e;
-}
-
-/* The probe result for conn, from this backend's cache unless forced. */
-static const s3s_probe_result *
-probe(S3dbConn *conn, Oid serverid, Oid userid, bool force)
-{
-	ProbeEntry *e = entry_for(serverid, userid);
-	s3s_probe_result res;
+	s3s_conditions cond;
 	s3s_error	err;
+	s3s_code	code;
+	char		problems[256];
 
-	if (e->valid && !force)
-		return &e->res;
-	if (s3s_probe(conn->store, conn->opts.metadata_limit, &res, &err) != S3S_OK)
+	code = s3s_check_writes(conn->store, false, &err);
+	if (code == S3S_OK)
+		return;
+	if (code != S3S_ERR_UNSAFE)
 	{
 		/* a cancel or timeout is reported as PostgreSQL reports it */
 		CHECK_FOR_INTERRUPTS();
 		s3db_report(&err, "could not check whether the object store honours conditional writes");
 	}
-	e->res = res;
-	e->valid = true;
-	return &e->res;
-}
-
-static bool
-weak_accepted(Oid serverid)
-{
-	ListCell   *lc;
-
-	foreach(lc, GetForeignServer(serverid)->options)
-	{
-		DefElem    *def = (DefElem *) lfirst(lc);
-
-		if (strcmp(def->defname, "weak_conditions") == 0)
-			return strcmp(defGetString(def), "accept") == 0;
-	}
-	return false;
-}
-
-/* "If-Match on DELETE is ignored; ..." for the error detail. */
-static char *
-describe_problems(const s3s_probe_result *res, const s3s_conditions *cond)
-{
-	StringInfoData buf;
-	int			s = cond->if_match_unquoted ? S3S_SPELL_BARE : S3S_SPELL_QUOTED;
-
-	initStringInfo(&buf);
-	if (res->put_if_none_match != S3S_CAP_HONOURED)
-		appendStringInfo(&buf, "If-None-Match on PUT is %s; ", s3s_cap_name(res->put_if_none_match));
-	if (res->put_if_match[s] != S3S_CAP_HONOURED)
-		appendStringInfo(&buf, "If-Match on PUT is %s; ", s3s_cap_name(res->put_if_match[s]));
-	if (res->delete_if_match[s] != S3S_CAP_HONOURED)
-		appendStringInfo(&buf, "If-Match on DELETE is %s; ", s3s_cap_name(res->delete_if_match[s]));
-	if (buf.len >= 2)
-		buf.data[buf.len - 2] = '\0';
-	return buf.data;
-}
-
-void
-s3db_probe_before_write(S3dbConn *conn, Oid serverid, Oid userid)
-{
-	const s3s_probe_result *res = probe(conn, serverid, userid, false);
-	s3s_conditions cond;
-
-	if (!s3s_probe_conditions(res, &cond) && !weak_accepted(serverid))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("the object store of server \"%s\" does not honour conditional writes",
-						GetForeignServer(serverid)->servername),
-				 errdetail("%s, so a concurrent change could be overwritten without an error.",
-						   describe_problems(res, &cond)),
-				 errhint("A superuser may accept weaker guarantees with the server option weak_conditions 'accept'.")));
-	if (res->meta_accepted < res->meta_wanted)
+	s3s_write_gate(conn->store, &res);
+	if (res.meta_accepted < res.meta_wanted)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("the object store of server \"%s\" does not accept %d bytes of user metadata",
-						GetForeignServer(serverid)->servername, res->meta_wanted),
-				 res->meta_accepted > 0 ?
-				 errhint("Set the server option metadata_limit to %d.", res->meta_accepted) : 0));
-	s3s_set_conditions(conn->store, &cond);
+						GetForeignServer(serverid)->servername, res.meta_wanted),
+				 res.meta_accepted > 0 ?
+				 errhint("Set the server option metadata_limit to %d.", res.meta_accepted) : 0));
+	s3s_probe_conditions(&res, &cond);
+	s3s_probe_describe(&res, &cond, problems, sizeof(problems));
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("the object store of server \"%s\" does not honour conditional writes",
+					GetForeignServer(serverid)->servername),
+			 errdetail("%s, so a concurrent change could be overwritten without an error.",
+					   problems),
+			 errhint("A superuser may accept weaker guarantees with the server option weak_conditions 'accept'.")));
 }
 
 void
@@ -223,8 +123,12 @@ s3db_check_store(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	ForeignServer *server = GetForeignServerByName(NameStr(*PG_GETARG_NAME(0)), false);
+	s3s_probe_result r;
 	const s3s_probe_result *res;
 	s3s_conditions cond;
+	s3s_error	err;
+	s3s_code	code;
+	s3s_gate	gate;
 	S3dbConn   *conn;
 	bool		safe;
 	bool		meta_ok;
@@ -236,7 +140,14 @@ s3db_check_store(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	conn = s3db_get_conn(server->serverid, GetUserId());
-	res = probe(conn, server->serverid, GetUserId(), true);
+	code = s3s_check_writes(conn->store, true, &err);
+	if (code != S3S_OK && code != S3S_ERR_UNSAFE)
+	{
+		CHECK_FOR_INTERRUPTS();
+		s3db_report(&err, "could not check whether the object store honours conditional writes");
+	}
+	gate = s3s_write_gate(conn->store, &r);
+	res = &r;
 	safe = s3s_probe_conditions(res, &cond);
 	meta_ok = res->meta_accepted >= res->meta_wanted;
 
@@ -254,7 +165,7 @@ s3db_check_store(PG_FUNCTION_ARGS)
 		add_row(rsinfo, "writes", "refused: metadata_limit too large", false);
 	else if (safe)
 		add_row(rsinfo, "writes", "allowed", true);
-	else if (weak_accepted(server->serverid))
+	else if (gate == S3S_GATE_WEAK)
 		add_row(rsinfo, "writes", "allowed with weak_conditions 'accept'", false);
 	else
 		add_row(rsinfo, "writes", "refused: conditions not honoured", false);

@@ -2,7 +2,7 @@
  *
  * probe.h
  *		Checking, before the first write, that a server's store honours
- *		write conditions (src/store/probe.h), per backend and connection.
+ *		write conditions (src/store/probe.h), and saying so in SQL.
  *
  *-------------------------------------------------------------------------
  */
@@ -13,11 +13,13 @@
 #include "nodes/parsenodes.h"
 
 /*
- * Probe conn's store unless this backend already did, raise an error if it
- * does not keep the promises writes rely on (unless the server accepts weak
- * conditions), and set the store to send conditions as it accepts them.
+ * Before a commit writes through conn: have its store probed unless it was
+ * (store/probe.h), and raise an error naming the server if it does not keep
+ * the promises writes rely on.  The store refuses conditional writes on its
+ * own in that case; this only says so before anything is attempted, in the
+ * server's terms.
  */
-extern void s3db_probe_before_write(S3dbConn *conn, Oid serverid, Oid userid);
+extern void s3db_probe_before_write(S3dbConn *conn, Oid serverid);
 
 /* Validate the server option weak_conditions (options.c). */
 extern void s3db_validate_weak_conditions(DefElem *def);

@@ -59,6 +59,7 @@ typedef struct S3dbConnOptions
 	int			connect_timeout_ms;
 	int			request_timeout_ms;
 	int			metadata_limit;
+	bool		weak_conditions;	/* weak_conditions 'accept' (superuser) */
 	int64		cache_bytes;	/* object cache limit, 0 = off */
 	/* AWS identity beyond keys (creds.c) */
 	bool		use_server_identity;	/* granted by a superuser */
@@ -80,6 +81,9 @@ extern void s3db_creds_validate_option(DefElem *def);
 extern void s3db_creds_config(Oid serverid, const S3dbConnOptions *o, s3s_config *cfg);
 
 /* ---- connection.c ---- */
+
+/* The store configuration for a server's options (strings borrowed from o). */
+extern void s3db_store_config(Oid serverid, const S3dbConnOptions *o, s3s_config *cfg);
 
 /*
  * A parsed s3db.json, shared by the scans that use it.  A newer catalog

@@ -101,6 +101,8 @@ s3s_code_name(s3s_code code)
 			return "out of memory";
 		case S3S_ERR_CONSTRAINT:
 			return "constraint violated";
+		case S3S_ERR_UNSAFE:
+			return "conditional writes not honoured";
 	}
 	return "unknown error";
 }

@@ -104,9 +104,10 @@ set_spelling(probe *p, int spelling)
 {
 	s3s_conditions c;
 
+	/* not s3s_set_conditions(): that would open the store's gate */
 	memset(&c, 0, sizeof(c));
 	c.if_match_unquoted = spelling == S3S_SPELL_BARE;
-	s3s_set_conditions(p->st, &c);
+	p->st->cond = c;
 }
 
 /* PUT leaf; on success remember its ETag in p->etag. */
@@ -336,6 +337,7 @@ s3s_probe(s3s_store *st, int meta_wanted, s3s_probe_result *out, s3s_error *err)
 	probe		p;
 	s3s_conditions saved_cond;
 	s3s_stats	saved_stats;
+	bool		saved_probing;
 	unsigned char rnd[8];
 	char		hex[17];
 
@@ -349,8 +351,11 @@ s3s_probe(s3s_store *st, int meta_wanted, s3s_probe_result *out, s3s_error *err)
 		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
 	snprintf(p.base, sizeof(p.base), "%s%s/", S3S_PROBE_PREFIX, hex);
 
-	s3s_get_conditions(st, &saved_cond);
+	saved_cond = st->cond;
 	saved_stats = st->stats;
+	/* the probe's own conditional writes must reach the store (gate.c) */
+	saved_probing = st->probing;
+	st->probing = true;
 	set_spelling(&p, S3S_SPELL_QUOTED);
 
 	probe_if_none_match(&p, out);
@@ -379,8 +384,9 @@ s3s_probe(s3s_store *st, int meta_wanted, s3s_probe_result *out, s3s_error *err)
 		s3s_execute(st, &r, 1);
 		s3s_request_reset(&r);
 	}
-	s3s_set_conditions(st, &saved_cond);
+	st->cond = saved_cond;
 	st->stats = saved_stats;
+	st->probing = saved_probing;
 	return p.fatal ? err->code : S3S_OK;
 }
 

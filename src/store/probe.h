@@ -71,6 +71,41 @@ extern s3s_code s3s_probe(s3s_store *st, int meta_wanted, s3s_probe_result *out,
  */
 extern bool s3s_probe_conditions(const s3s_probe_result *res, s3s_conditions *out);
 
+/*
+ * The write gate.  A store opens with its gate unchecked: the first batch
+ * that holds a conditional write (PUT or COPY with If-None-Match or
+ * If-Match, DELETE with If-Match) probes the store, whoever sends it, and
+ * the answer decides every later one.  The gate is a property of the store
+ * object and not of any caller, so no path that writes (a commit, the
+ * sequences of incremental ids, the catalog, the coordinator's leases, TTL
+ * sweeps) can write to a store that was never checked.
+ */
+typedef enum s3s_gate
+{
+	S3S_GATE_UNCHECKED = 0,		/* not probed yet (or the probe failed) */
+	S3S_GATE_OPEN,				/* every condition honoured */
+	S3S_GATE_WEAK,				/* not all honoured; accepted by the config */
+	S3S_GATE_CLOSED				/* conditional writes fail with S3S_ERR_UNSAFE */
+} s3s_gate;
+
+/*
+ * Probe st now if it never was (or always, when force), set the conditions
+ * it is written with and decide its gate.  Returns S3S_OK when conditional
+ * writes may go out, S3S_ERR_UNSAFE when the gate is closed (err says
+ * why), or the error that stopped the probe (the gate stays unchecked).
+ */
+extern s3s_code s3s_check_writes(s3s_store *st, bool force, s3s_error *err);
+
+/* The gate, and (when it was probed) the last probe's result into *res. */
+extern s3s_gate s3s_write_gate(const s3s_store *st, s3s_probe_result *res);
+
+/*
+ * "If-Match on DELETE is ignored; ..." for what a store with this result
+ * fails to honour when written with cond, into buf.
+ */
+extern void s3s_probe_describe(const s3s_probe_result *res, const s3s_conditions *cond,
+							   char *buf, size_t len);
+
 /* "honoured", "ignored", "refused", "untested" */
 extern const char *s3s_cap_name(s3s_cap c);
 

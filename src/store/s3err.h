@@ -34,9 +34,12 @@ typedef enum s3s_code
 	S3S_ERR_INVALID,			/* bad argument, key or configuration */
 	S3S_ERR_FORMAT,				/* malformed stored data (format layer) */
 	S3S_ERR_NOMEM,
-	S3S_ERR_CONSTRAINT			/* a value breaks a rule of the attribute
+	S3S_ERR_CONSTRAINT,			/* a value breaks a rule of the attribute
 								 * definition; s3_code says which:
 								 * "not_null" (required) or "check" */
+	S3S_ERR_UNSAFE				/* a conditional write to a store that does
+								 * not honour the condition (probe.h);
+								 * s3_code: "conditions" or "metadata" */
 } s3s_code;
 
 typedef struct s3s_error

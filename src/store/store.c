@@ -141,6 +141,9 @@ s3s_open(const s3s_config *cfg, s3s_error *err)
 	st->cancel = cfg->cancel;
 	st->cancel_arg = cfg->cancel_arg;
 	st->max_inflight = cfg->max_inflight > 0 ? cfg->max_inflight : 48;
+	st->gate = S3S_GATE_UNCHECKED;
+	st->accept_weak = cfg->accept_weak_conditions;
+	st->meta_needed = cfg->metadata_needed > 0 ? cfg->metadata_needed : 0;
 	if (!st->backend->open(st, cfg, err))
 	{
 		if (err != NULL && err->code == S3S_OK)
@@ -378,6 +381,10 @@ s3s_execute(s3s_store *st, s3s_request *reqs, int n)
 			nvalid++;
 	}
 
+	/* conditional writes only to a store known to honour them (gate.c) */
+	if (nvalid > 0)
+		nvalid -= s3s_gate_batch(st, reqs, n);
+
 	if (nvalid > 0 && !omit_conditions(st, reqs, n, &saved))
 	{
 		for (i = 0; i < n; i++)
@@ -495,6 +502,7 @@ void
 s3s_set_conditions(s3s_store *st, const s3s_conditions *c)
 {
 	st->cond = *c;
+	st->gate = S3S_GATE_OPEN;
 }
 
 void

@@ -170,6 +170,16 @@ typedef struct s3s_config
 	long		low_speed_time_s;	/* abort a transfer slower than 1 B/s for this long; default 30 */
 	s3s_cancel_fn cancel;
 	void	   *cancel_arg;
+
+	/*
+	 * Conditional writes (probe.h): before the first one the store is
+	 * probed; it takes them only if it honours every condition, or if
+	 * accept_weak_conditions says to write with what it does honour.
+	 * metadata_needed is the user-metadata size writes need (0: not
+	 * checked); a store that does not keep that much takes none.
+	 */
+	bool		accept_weak_conditions;
+	int			metadata_needed;
 } s3s_config;
 
 extern void s3s_config_init(s3s_config *c);
@@ -231,6 +241,12 @@ typedef struct s3s_conditions
 	bool		omit_delete_if_match;	/* DELETE: never send If-Match */
 } s3s_conditions;
 
+/*
+ * Declare how a store keeps conditions instead of probing it: the store
+ * then takes conditional writes, sent as c says.  For tests against
+ * scripted servers and tools that know their store; s3db_fdw itself never
+ * calls it (test/run-all.sh checks), so every store it writes to is probed.
+ */
 extern void s3s_set_conditions(s3s_store *st, const s3s_conditions *c);
 extern void s3s_get_conditions(const s3s_store *st, s3s_conditions *out);
 

@@ -11,6 +11,7 @@
 
 #include "store/store.h"
 #include "store/connstr.h"
+#include "store/probe.h"
 
 typedef struct s3s_backend
 {
@@ -33,6 +34,15 @@ struct s3s_store
 	int			max_inflight;	/* concurrent transfers a backend may run */
 	s3s_stats	stats;
 	s3s_conditions cond;		/* how write conditions are sent */
+
+	/* whether conditional writes may go out (gate.c) */
+	s3s_gate	gate;
+	bool		probing;		/* the probe's own writes pass */
+	bool		accept_weak;	/* s3s_config.accept_weak_conditions */
+	int			meta_needed;	/* s3s_config.metadata_needed */
+	bool		have_probe;
+	s3s_probe_result probed;	/* the last probe's answers */
+
 	void	   *impl;			/* backend state */
 };
 
@@ -44,6 +54,12 @@ extern const s3s_backend s3s_backend_mem;
 extern char *s3s_full_key(const s3s_store *st, const char *key);
 /* Strip the key prefix from a full key (malloc'd); NULL if it does not match. */
 extern char *s3s_logical_key(const s3s_store *st, const char *full);
+
+/*
+ * Fail the valid conditional writes of a batch that the store may not take
+ * yet, probing it first if it never was (gate.c).  Returns how many failed.
+ */
+extern int	s3s_gate_batch(s3s_store *st, s3s_request *reqs, int n);
 
 /* True if the cancel hook says stop. */
 extern bool s3s_cancelled(s3s_store *st);

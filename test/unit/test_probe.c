@@ -130,7 +130,13 @@ memory_checks(void)
 	CHECK(!cond.omit_put_if_match && !cond.omit_delete_if_match && !cond.omit_if_none_match);
 	CHECK_INTEQ(left_behind(st), 0);
 
-	/* with the bare spelling, conditional updates work there */
+	/*
+	 * with the bare spelling, conditional updates work there (the store is
+	 * told how to write instead of being probed: the gate is tested below)
+	 */
+	memset(&cond, 0, sizeof(cond));
+	s3s_set_conditions(st, &cond);
+	CHECK(s3s_probe_conditions(&res, &cond) == false);
 	CHECK_INTEQ(put(st, "k", "one", true, NULL, etag), S3S_OK);
 	CHECK_INTEQ(put(st, "k", "two", false, etag, etag), S3S_ERR_PRECONDITION);
 	s3s_set_conditions(st, &cond);

@@ -180,6 +180,16 @@ open_fake(fake *f, int retries, long timeout_ms)
 	st = s3s_open(&cfg, &err);
 	if (st == NULL)
 		printf("# open: %s\n", err.message);
+	else
+	{
+		/*
+		 * A scripted server answers only what its script says, so it cannot
+		 * be probed: declare that it keeps S3's conditions (quoted ETags).
+		 */
+		s3s_conditions s3 = {0};
+
+		s3s_set_conditions(st, &s3);
+	}
 	return st;
 }
 
