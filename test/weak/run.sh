@@ -58,11 +58,18 @@ caps() {  # caps SERVER: "capability=result" lines
 
 for m in ceph18 none; do
   srv=s_$m
-  out=$(app_sql -c "CREATE FOREIGN TABLE t_$m (id text, n bigint) SERVER $srv OPTIONS (resource 't_$m')" \
-                -c "SELECT count(*) FROM (SELECT s3db_create_resource('t_$m')) x" \
+  out=$(app_sql -v ON_ERROR_STOP=1 \
+                -c "CREATE FOREIGN TABLE t_$m (id text, n bigint) SERVER $srv OPTIONS (resource 't_$m')" \
+                -c "CREATE FOREIGN TABLE i_$m (id text, n bigint) SERVER $srv OPTIONS (resource 'i_$m', id_generator 'incremental')" \
                 -c "CREATE TABLE h_$m (id text PRIMARY KEY, n bigint)")
-  check "$m: a resource created as the application role" \
-    "$( [ "$out" = 1 ] || echo "$out" )"
+  [ -z "$out" ] || die "tables: $out"
+
+  # the catalog write of s3db_create_resource goes through the store's gate too
+  out=$(app_sql -c "SELECT s3db_create_resource('t_$m')")
+  check "$m: s3db_create_resource is refused (0A000) before writing the catalog" \
+    "$( has "$out" "0A000" && has "$out" "does not honour conditional writes" && has "$out" "weak_conditions" || echo "$out" )"
+  left=$(app_sql -c "SELECT count(*) FROM s3db_list('$srv')")
+  check "$m: nothing was written, the probe left nothing" "$( [ "$left" = 0 ] || echo "objects: $left" )"
 
   got=$(caps $srv)
   if [ $m = ceph18 ]; then
@@ -87,17 +94,28 @@ writes=refused: conditions not honoured'
   check "$m: s3db_check_store reports what the store honours" \
     "$( [ "$got" = "$want" ] || printf '%s\n' "got:" "$got" )"
 
-  out=$(app_sql -c "INSERT INTO t_$m VALUES ('a', 1)")
-  check "$m: a write fails with SQLSTATE 0A000 and says why" \
-    "$( has "$out" "0A000" && has "$out" "does not honour conditional writes" && has "$out" "weak_conditions" || echo "$out" )"
-  left=$(app_sql -c "SELECT count(*) FROM s3db_list('$srv') WHERE key LIKE 'resource=t_$m/data/%' OR key LIKE 'plugin=s3db_fdw/%'")
-  check "$m: the refused commit wrote nothing, the probe left nothing" "$( [ "$left" = 0 ] || echo "objects: $left" )"
-
   out=$(app_sql -c "ALTER SERVER $srv OPTIONS (ADD weak_conditions 'accept')")
   check "$m: the application role may not accept weak conditions (42501)" \
     "$( has "$out" "42501" || echo "$out" )"
   out=$(su_sql -c "ALTER SERVER $srv OPTIONS (ADD weak_conditions 'accept')")
   check "$m: a superuser may" "$( [ -z "$out" ] || echo "$out" )"
+  out=$(app_sql -v ON_ERROR_STOP=1 -c "SELECT count(*) FROM (SELECT s3db_create_resource('t_$m'), s3db_create_resource('i_$m')) x")
+  check "$m: with weak conditions accepted, resources are created" "$( [ "$out" = 1 ] || echo "$out" )"
+  out=$(su_sql -c "ALTER SERVER $srv OPTIONS (DROP weak_conditions)")
+  [ -z "$out" ] || die "could not drop weak_conditions: $out"
+
+  out=$(app_sql -c "INSERT INTO t_$m VALUES ('a', 1)")
+  check "$m: a write fails with SQLSTATE 0A000 and says why" \
+    "$( has "$out" "0A000" && has "$out" "does not honour conditional writes" && has "$out" "weak_conditions" || echo "$out" )"
+  # an incremental id is taken from a sequence object while the INSERT runs
+  out=$(app_sql -c "INSERT INTO i_$m (n) VALUES (1)")
+  check "$m: an incremental id is not drawn from the store's sequence (0A000)" \
+    "$( has "$out" "0A000" && has "$out" "does not honour conditional writes" || echo "$out" )"
+  left=$(app_sql -c "SELECT count(*) FROM s3db_list('$srv') WHERE key NOT LIKE 's3db.json'")
+  check "$m: the refused writes wrote nothing, the probe left nothing" "$( [ "$left" = 0 ] || app_sql -c "SELECT key FROM s3db_list('$srv')" )"
+
+  out=$(su_sql -c "ALTER SERVER $srv OPTIONS (ADD weak_conditions 'accept')")
+  [ -z "$out" ] || die "could not set weak_conditions again: $out"
 
   # the same statements on the foreign table and on a heap table
   stmts="INSERT INTO %s VALUES ('a', 1), ('b', 2), ('c', 3);
@@ -123,6 +141,30 @@ out=$(app_sql -c "BEGIN" -c "UPDATE t_ceph18 SET n = n + 1 WHERE id = 'a'" \
 final=$(app_sql -c "SELECT n FROM t_ceph18 WHERE id = 'a'")
 check "ceph18: a concurrent update is still a serialization failure (bare If-Match honoured)" \
   $( has "$out" "40001" && [ "$final" = 100 ] || echo "out: $out / n = $final" )
+
+# a TTL sweep deletes expired records with If-Match: where that is not
+# honoured it deletes nothing, and no index entry is lost on the way
+out=$(su_sql -c "GRANT SELECT, INSERT ON s3db_fdw_ttl TO s3db_weak_app")
+[ -z "$out" ] || die "grant: $out"
+out=$(app_sql -v ON_ERROR_STOP=1 \
+  -c "CREATE FOREIGN TABLE x_ceph18 (id text, n bigint) SERVER s_ceph18 OPTIONS (resource 'x_ceph18')" \
+  -c "SELECT count(*) FROM (SELECT s3db_create_resource('x_ceph18')) x" \
+  -c "INSERT INTO s3db_fdw_ttl (ftable, ttl) VALUES ('x_ceph18', '1 s')" \
+  -c "INSERT INTO x_ceph18 VALUES ('a', 1), ('b', 2)")
+[ "$out" = 1 ] || die "ttl setup: $out"
+sleep 2
+out=$(su_sql -c "ALTER SERVER s_ceph18 OPTIONS (DROP weak_conditions)")
+[ -z "$out" ] || die "could not drop weak_conditions: $out"
+out=$(app_sql -c "SELECT s3db_ttl_sweep('x_ceph18')")
+rows=$(app_sql -c "SELECT count(*) FROM x_ceph18")
+check "ceph18: a TTL sweep is refused and expires nothing" \
+  "$( has "$out" "does not honour conditional writes" && [ "${out##*$'\n'}" = 0 ] && [ "$rows" = 2 ] || echo "out: $out / rows: $rows" )"
+out=$(su_sql -c "ALTER SERVER s_ceph18 OPTIONS (ADD weak_conditions 'accept')")
+[ -z "$out" ] || die "could not set weak_conditions again: $out"
+out=$(app_sql -c "SELECT s3db_ttl_sweep('x_ceph18')")
+rows=$(app_sql -c "SELECT count(*) FROM x_ceph18")
+check "ceph18: with weak conditions accepted the same sweep expires both records" \
+  "$( [ "$out" = 2 ] && [ "$rows" = 0 ] || echo "out: $out / rows: $rows" )"
 
 for m in ceph18 none; do
   check "$m: every request was correctly signed" "$( [ -s "${FAILLOG[$m]}" ] && head -3 "${FAILLOG[$m]}" )"
