@@ -154,6 +154,8 @@ s3db_check_store(PG_FUNCTION_ARGS)
 	add_cap(rsinfo, "PUT If-None-Match: *", res->put_if_none_match);
 	add_cap(rsinfo, "PUT If-Match \"etag\"", res->put_if_match[S3S_SPELL_QUOTED]);
 	add_cap(rsinfo, "PUT If-Match etag", res->put_if_match[S3S_SPELL_BARE]);
+	add_cap(rsinfo, "COPY x-amz-copy-source-if-match \"etag\"", res->copy_if_match[S3S_SPELL_QUOTED]);
+	add_cap(rsinfo, "COPY x-amz-copy-source-if-match etag", res->copy_if_match[S3S_SPELL_BARE]);
 	add_cap(rsinfo, "DELETE If-Match \"etag\"", res->delete_if_match[S3S_SPELL_QUOTED]);
 	add_cap(rsinfo, "DELETE If-Match etag", res->delete_if_match[S3S_SPELL_BARE]);
 	add_row(rsinfo, "user metadata",

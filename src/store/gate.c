@@ -58,19 +58,21 @@ s3s_probe_describe(const s3s_probe_result *res, const s3s_conditions *cond,
 	{
 		const char *what;
 		s3s_cap		cap;
-	}			checks[3];
+	}			checks[4];
 	size_t		used = 0;
 
 	checks[0].what = "If-None-Match on PUT";
 	checks[0].cap = res->put_if_none_match;
 	checks[1].what = "If-Match on PUT";
 	checks[1].cap = res->put_if_match[s];
-	checks[2].what = "If-Match on DELETE";
-	checks[2].cap = res->delete_if_match[s];
+	checks[2].what = "x-amz-copy-source-if-match on COPY";
+	checks[2].cap = res->copy_if_match[s];
+	checks[3].what = "If-Match on DELETE";
+	checks[3].cap = res->delete_if_match[s];
 	if (len == 0)
 		return;
 	buf[0] = '\0';
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 	{
 		int			n;
 

@@ -244,6 +244,8 @@ conditions_hold(const s3s_store *st, s3s_request *r, const mem_obj *cur)
 		return true;
 	if ((mem_quirks & S3S_MEMQ_IGNORE_DELETE_IF_MATCH) && r->op == S3S_OP_DELETE)
 		return true;
+	if ((mem_quirks & S3S_MEMQ_IGNORE_COPY_IF_MATCH) && r->op == S3S_OP_COPY)
+		return true;
 	if ((mem_quirks & S3S_MEMQ_REFUSE_QUOTED) && r->op != S3S_OP_DELETE &&
 		r->if_match != NULL && !st->cond.if_match_unquoted)
 	{

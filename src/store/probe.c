@@ -249,6 +249,60 @@ probe_put_if_match(probe *p, int spelling)
 	return S3S_CAP_HONOURED;
 }
 
+/*
+ * COPY leaf onto itself with x-amz-copy-source-if-match, replacing its
+ * metadata: how s3db_fdw changes a record's metadata without its body.
+ */
+static outcome
+copy_self(probe *p, const char *leaf, const char *if_match)
+{
+	s3s_request r;
+	s3s_meta	m;
+	outcome		o;
+
+	if (p->fatal)
+		return O_FATAL;
+	s3s_meta_init(&m);
+	if (s3s_meta_add(&m, "probe", if_match) != 0)
+	{
+		s3s_error_set(p->err, S3S_ERR_NOMEM, "COPY", NULL, "out of memory");
+		p->fatal = true;
+		return O_FATAL;
+	}
+	s3s_request_init(&r, S3S_OP_COPY, key_of(p, leaf));
+	r.copy_source = p->key;
+	r.if_match = if_match;
+	r.meta = &m;
+	s3s_execute(p->st, &r, 1);
+	o = classify(p, &r);
+	if (o == O_DONE && r.obj.etag != NULL)
+		snprintf(p->etag, sizeof(p->etag), "%s", r.obj.etag);
+	s3s_request_reset(&r);
+	s3s_meta_free(&m);
+	return o;
+}
+
+/* x-amz-copy-source-if-match on COPY of the existing object "a", in one spelling. */
+static s3s_cap
+probe_copy_if_match(probe *p, int spelling)
+{
+	char		cur[128];
+	outcome		stale,
+				fresh;
+
+	set_spelling(p, spelling);
+	stale = copy_self(p, "a", WRONG_ETAG);
+	snprintf(cur, sizeof(cur), "%s", p->etag);
+	fresh = copy_self(p, "a", cur);
+	if (p->fatal)
+		return S3S_CAP_UNTESTED;
+	if (stale == O_DONE)
+		return S3S_CAP_IGNORED;
+	if (stale == O_REFUSED || fresh != O_DONE)
+		return S3S_CAP_REFUSED;
+	return S3S_CAP_HONOURED;
+}
+
 /* If-Match on DELETE, in one spelling, of an object written for it. */
 static s3s_cap
 probe_delete_if_match(probe *p, int spelling)
@@ -362,6 +416,8 @@ s3s_probe(s3s_store *st, int meta_wanted, s3s_probe_result *out, s3s_error *err)
 	for (int s = S3S_SPELL_QUOTED; s <= S3S_SPELL_BARE && !p.fatal; s++)
 		out->put_if_match[s] = probe_put_if_match(&p, s);
 	for (int s = S3S_SPELL_QUOTED; s <= S3S_SPELL_BARE && !p.fatal; s++)
+		out->copy_if_match[s] = probe_copy_if_match(&p, s);
+	for (int s = S3S_SPELL_QUOTED; s <= S3S_SPELL_BARE && !p.fatal; s++)
 		out->delete_if_match[s] = probe_delete_if_match(&p, s);
 
 	out->meta_wanted = meta_wanted;
@@ -394,14 +450,17 @@ bool
 s3s_probe_conditions(const s3s_probe_result *res, s3s_conditions *out)
 {
 	const s3s_cap *put = res->put_if_match;
+	const s3s_cap *copy = res->copy_if_match;
 	const s3s_cap *del = res->delete_if_match;
 	int			s;
 
+#define ALL_HONOURED(sp) (put[sp] == S3S_CAP_HONOURED && copy[sp] == S3S_CAP_HONOURED && \
+						  del[sp] == S3S_CAP_HONOURED)
 	memset(out, 0, sizeof(*out));
-	/* a spelling honoured by both PUT and DELETE, else by PUT alone */
-	if (put[S3S_SPELL_QUOTED] == S3S_CAP_HONOURED && del[S3S_SPELL_QUOTED] == S3S_CAP_HONOURED)
+	/* a spelling honoured by PUT, COPY and DELETE, else by PUT alone */
+	if (ALL_HONOURED(S3S_SPELL_QUOTED))
 		s = S3S_SPELL_QUOTED;
-	else if (put[S3S_SPELL_BARE] == S3S_CAP_HONOURED && del[S3S_SPELL_BARE] == S3S_CAP_HONOURED)
+	else if (ALL_HONOURED(S3S_SPELL_BARE))
 		s = S3S_SPELL_BARE;
 	else if (put[S3S_SPELL_QUOTED] == S3S_CAP_HONOURED)
 		s = S3S_SPELL_QUOTED;
@@ -415,7 +474,8 @@ s3s_probe_conditions(const s3s_probe_result *res, s3s_conditions *out)
 	/* a refused condition would fail every write: leave it out */
 	out->omit_if_none_match = res->put_if_none_match == S3S_CAP_REFUSED;
 	out->omit_put_if_match = put[s] == S3S_CAP_REFUSED;
+	out->omit_copy_if_match = copy[s] == S3S_CAP_REFUSED;
 	out->omit_delete_if_match = del[s] == S3S_CAP_REFUSED;
-	return res->put_if_none_match == S3S_CAP_HONOURED &&
-		put[s] == S3S_CAP_HONOURED && del[s] == S3S_CAP_HONOURED;
+	return res->put_if_none_match == S3S_CAP_HONOURED && ALL_HONOURED(s);
+#undef ALL_HONOURED
 }

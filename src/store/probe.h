@@ -15,7 +15,8 @@
  * s3s_probe() asks the store itself, under a key prefix of its own
  * (S3S_PROBE_PREFIX plus a random name, removed again afterwards): it
  * writes with conditions that must fail and with conditions that must hold,
- * on PUT and on DELETE, with the ETag quoted as S3 specifies and bare, and
+ * on PUT, on COPY (an object copied onto itself, as s3db_fdw changes only
+ * metadata) and on DELETE, with the ETag quoted as S3 specifies and bare, and
  * writes user metadata of the size the caller needs.  The probe's requests
  * are not added to the store's request counters.
  *
@@ -48,6 +49,7 @@ typedef struct s3s_probe_result
 {
 	s3s_cap		put_if_none_match;	/* PUT If-None-Match: * */
 	s3s_cap		put_if_match[2];	/* PUT If-Match, by S3S_SPELL_* */
+	s3s_cap		copy_if_match[2];	/* COPY x-amz-copy-source-if-match */
 	s3s_cap		delete_if_match[2]; /* DELETE If-Match, by S3S_SPELL_* */
 	int			meta_wanted;	/* bytes of user metadata asked for */
 	int			meta_accepted;	/* largest size tried that came back whole */

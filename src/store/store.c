@@ -329,7 +329,7 @@ omit_conditions(s3s_store *st, s3s_request *reqs, int n, saved_cond **saved)
 {
 	*saved = NULL;
 	if (!st->cond.omit_if_none_match && !st->cond.omit_put_if_match &&
-		!st->cond.omit_delete_if_match)
+		!st->cond.omit_copy_if_match && !st->cond.omit_delete_if_match)
 		return true;
 	*saved = malloc(sizeof(saved_cond) * n);
 	if (*saved == NULL)
@@ -343,7 +343,8 @@ omit_conditions(s3s_store *st, s3s_request *reqs, int n, saved_cond **saved)
 		(*saved)[i].if_match = r->if_match;
 		if (put && st->cond.omit_if_none_match)
 			r->if_none_match = false;
-		if ((put && st->cond.omit_put_if_match) ||
+		if ((r->op == S3S_OP_PUT && st->cond.omit_put_if_match) ||
+			(r->op == S3S_OP_COPY && st->cond.omit_copy_if_match) ||
 			(r->op == S3S_OP_DELETE && st->cond.omit_delete_if_match))
 			r->if_match = NULL;
 	}

@@ -237,7 +237,8 @@ typedef struct s3s_conditions
 {
 	bool		if_match_unquoted;	/* If-Match: etag rather than "etag" */
 	bool		omit_if_none_match; /* PUT/COPY: never send If-None-Match */
-	bool		omit_put_if_match;	/* PUT/COPY: never send If-Match */
+	bool		omit_put_if_match;	/* PUT: never send If-Match */
+	bool		omit_copy_if_match; /* COPY: never send x-amz-copy-source-if-match */
 	bool		omit_delete_if_match;	/* DELETE: never send If-Match */
 } s3s_conditions;
 
@@ -275,6 +276,7 @@ extern void s3s_memory_reset_all(void);
 #define S3S_MEMQ_IGNORE_CONDITIONS	0x01	/* no condition is checked */
 #define S3S_MEMQ_REFUSE_QUOTED		0x02	/* PUT If-Match "etag": 412 always */
 #define S3S_MEMQ_IGNORE_DELETE_IF_MATCH 0x04	/* DELETE deletes whatever If-Match says */
+#define S3S_MEMQ_IGNORE_COPY_IF_MATCH 0x08	/* COPY copies whatever the source's ETag */
 extern void s3s_memory_set_quirks(unsigned flags, int meta_limit);
 
 #endif							/* S3DB_STORE_H */

@@ -31,10 +31,11 @@ appended to FILE.used as "<epoch> <akid>", so tests can see which keys a
 statement used.
 
 With --conditions the proxy imitates stores that do not keep these
-promises, for the tests of the store probe: "ceph18" answers PUT/COPY
+promises, for the tests of the store probe: "ceph18" answers PUT
 with a quoted If-Match ETag by 412 whatever the ETag and deletes whatever
 If-Match says (Ceph radosgw 18.2), "none" checks no condition at all
-(s3rver's own behaviour).  The default, "s3", is S3's behaviour.
+(s3rver's own behaviour: it ignores x-amz-copy-source-if-match too).  The
+default, "s3", is S3's behaviour, x-amz-copy-source-if-match included.
 
 Usage: sigv4_proxy.py --listen PORT --upstream PORT --failure-log FILE
        [--port-file FILE] [--keys-file FILE] [--conditions s3|ceph18|none]
@@ -377,7 +378,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def preconditions_hold(self, path_only):
         inm = self.headers.get("If-None-Match")
         im = self.headers.get("If-Match")
-        if inm is None and im is None:
+        csim = self.headers.get("x-amz-copy-source-if-match")
+        if inm is None and im is None and csim is None:
             return True
         if CONDITIONS == "none" or (CONDITIONS == "ceph18" and self.command == "DELETE"):
             return True
@@ -399,6 +401,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.send_xml_error(404, "NoSuchKey", "The specified key does not exist.")
                 return False
             wanted = [t.strip().strip('"') for t in im.split(",")]
+            if "*" not in wanted and etag not in wanted:
+                self.send_xml_error(412, "PreconditionFailed",
+                                    "At least one of the pre-conditions you specified did not hold")
+                return False
+        if csim is not None:
+            # s3rver ignores the copy source's condition; S3 checks it against
+            # the source object, in either spelling
+            source = self.headers.get("x-amz-copy-source", "").split("?", 1)[0]
+            etag = self.current_etag("/" + source.lstrip("/"))
+            if etag is None:
+                self.send_xml_error(404, "NoSuchKey", "The specified key does not exist.")
+                return False
+            wanted = [t.strip().strip('"') for t in csim.split(",")]
             if "*" not in wanted and etag not in wanted:
                 self.send_xml_error(412, "PreconditionFailed",
                                     "At least one of the pre-conditions you specified did not hold")

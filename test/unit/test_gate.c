@@ -179,6 +179,39 @@ weak_store_refused(void)
 	s3s_memory_set_quirks(0, 0);
 }
 
+/* A store that ignores the copy source's ETag takes no conditional COPY. */
+static void
+copy_unchecked(void)
+{
+	s3s_store  *st;
+	s3s_request r;
+	s3s_meta	m;
+	char		etag[128];
+
+	s3s_memory_set_quirks(S3S_MEMQ_IGNORE_COPY_IF_MATCH, 0);
+	st = open_mem("memory://gate/copy", false, 0);
+	if (st == NULL)
+	{
+		CHECK(st != NULL);
+		s3s_memory_set_quirks(0, 0);
+		return;
+	}
+	CHECK_INTEQ(put(st, "k", "one", false, NULL, etag, NULL), S3S_OK);
+	s3s_meta_init(&m);
+	s3s_meta_add(&m, "v", "2");
+	s3s_request_init(&r, S3S_OP_COPY, "k");
+	r.copy_source = "k";
+	r.if_match = etag;
+	r.meta = &m;
+	CHECK_INTEQ(s3s_execute(st, &r, 1), 1);
+	CHECK_INTEQ(r.err.code, S3S_ERR_UNSAFE);
+	CHECK(strstr(r.err.message, "x-amz-copy-source-if-match on COPY is ignored") != NULL);
+	s3s_request_reset(&r);
+	s3s_meta_free(&m);
+	s3s_close(st);
+	s3s_memory_set_quirks(0, 0);
+}
+
 /* Accepted weak conditions: written with what the store honours. */
 static void
 weak_store_accepted(void)
@@ -276,6 +309,7 @@ main(void)
 {
 	honest_store();
 	weak_store_refused();
+	copy_unchecked();
 	weak_store_accepted();
 	metadata_short();
 	probe_interrupted();

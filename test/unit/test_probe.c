@@ -91,13 +91,15 @@ check_keeps_promises(s3s_store *st, const char *what)
 	CHECK_STREQ(s3s_cap_name(res.put_if_none_match), "honoured");
 	CHECK_STREQ(s3s_cap_name(res.put_if_match[S3S_SPELL_QUOTED]), "honoured");
 	CHECK_STREQ(s3s_cap_name(res.put_if_match[S3S_SPELL_BARE]), "honoured");
+	CHECK_STREQ(s3s_cap_name(res.copy_if_match[S3S_SPELL_QUOTED]), "honoured");
+	CHECK_STREQ(s3s_cap_name(res.copy_if_match[S3S_SPELL_BARE]), "honoured");
 	CHECK_STREQ(s3s_cap_name(res.delete_if_match[S3S_SPELL_QUOTED]), "honoured");
 	CHECK_STREQ(s3s_cap_name(res.delete_if_match[S3S_SPELL_BARE]), "honoured");
 	CHECK_INTEQ(res.meta_wanted, 2047);
 	CHECK_INTEQ(res.meta_accepted, 2047);
 	CHECK(s3s_probe_conditions(&res, &cond));
 	CHECK(!cond.if_match_unquoted && !cond.omit_if_none_match &&
-		  !cond.omit_put_if_match && !cond.omit_delete_if_match);
+		  !cond.omit_put_if_match && !cond.omit_copy_if_match && !cond.omit_delete_if_match);
 	CHECK_INTEQ(left_behind(st), 0);
 }
 
@@ -153,6 +155,22 @@ memory_checks(void)
 	CHECK_STREQ(s3s_cap_name(res.delete_if_match[S3S_SPELL_BARE]), "ignored");
 	CHECK(!s3s_probe_conditions(&res, &cond));
 	CHECK(!cond.if_match_unquoted && !cond.omit_put_if_match);
+	CHECK_INTEQ(left_behind(st), 0);
+
+	/* a store that checks every condition but the copy source's */
+	s3s_memory_set_quirks(S3S_MEMQ_IGNORE_COPY_IF_MATCH, 0);
+	CHECK_INTEQ(s3s_probe(st, 2047, &res, &err), S3S_OK);
+	CHECK_STREQ(s3s_cap_name(res.put_if_match[S3S_SPELL_QUOTED]), "honoured");
+	CHECK_STREQ(s3s_cap_name(res.copy_if_match[S3S_SPELL_QUOTED]), "ignored");
+	CHECK_STREQ(s3s_cap_name(res.copy_if_match[S3S_SPELL_BARE]), "ignored");
+	CHECK_STREQ(s3s_cap_name(res.delete_if_match[S3S_SPELL_QUOTED]), "honoured");
+	CHECK(!s3s_probe_conditions(&res, &cond));
+	{
+		char		why[256];
+
+		s3s_probe_describe(&res, &cond, why, sizeof(why));
+		CHECK_STREQ(why, "x-amz-copy-source-if-match on COPY is ignored");
+	}
 	CHECK_INTEQ(left_behind(st), 0);
 
 	/* a store that accepts less user metadata than asked for */

@@ -76,6 +76,8 @@ for m in ceph18 none; do
     want='PUT If-None-Match: *=honoured
 PUT If-Match "etag"=refused
 PUT If-Match etag=honoured
+COPY x-amz-copy-source-if-match "etag"=honoured
+COPY x-amz-copy-source-if-match etag=honoured
 DELETE If-Match "etag"=ignored
 DELETE If-Match etag=ignored
 user metadata=2047 of 2047 bytes
@@ -85,6 +87,8 @@ writes=refused: conditions not honoured'
     want='PUT If-None-Match: *=ignored
 PUT If-Match "etag"=ignored
 PUT If-Match etag=ignored
+COPY x-amz-copy-source-if-match "etag"=ignored
+COPY x-amz-copy-source-if-match etag=ignored
 DELETE If-Match "etag"=ignored
 DELETE If-Match etag=ignored
 user metadata=2047 of 2047 bytes
