@@ -226,29 +226,6 @@ probe_if_none_match(probe *p, s3s_probe_result *res)
 		res->put_if_none_match = S3S_CAP_REFUSED;
 }
 
-/* If-Match on PUT of the existing object "a", in one spelling. */
-static s3s_cap
-probe_put_if_match(probe *p, int spelling)
-{
-	char		cur[128];
-	outcome		stale,
-				fresh;
-
-	set_spelling(p, spelling);
-	stale = put(p, "a", spelling == S3S_SPELL_QUOTED ? "stale q" : "stale b", false,
-				WRONG_ETAG, NULL);
-	snprintf(cur, sizeof(cur), "%s", p->etag);
-	fresh = put(p, "a", spelling == S3S_SPELL_QUOTED ? "fresh q" : "fresh b", false,
-				cur, NULL);
-	if (p->fatal)
-		return S3S_CAP_UNTESTED;
-	if (stale == O_DONE)
-		return S3S_CAP_IGNORED;
-	if (stale == O_REFUSED || fresh != O_DONE)
-		return S3S_CAP_REFUSED;
-	return S3S_CAP_HONOURED;
-}
-
 /*
  * COPY leaf onto itself with x-amz-copy-source-if-match, replacing its
  * metadata: how s3db_fdw changes a record's metadata without its body.
@@ -282,18 +259,25 @@ copy_self(probe *p, const char *leaf, const char *if_match)
 	return o;
 }
 
-/* x-amz-copy-source-if-match on COPY of the existing object "a", in one spelling. */
+/*
+ * If-Match on a PUT of the existing object "a", or x-amz-copy-source-if-match
+ * on a COPY of it onto itself, in one spelling: a stale ETag must fail with
+ * 412 and the current one must succeed.
+ */
 static s3s_cap
-probe_copy_if_match(probe *p, int spelling)
+probe_write_if_match(probe *p, bool copy, int spelling)
 {
+	bool		quoted = spelling == S3S_SPELL_QUOTED;
 	char		cur[128];
 	outcome		stale,
 				fresh;
 
 	set_spelling(p, spelling);
-	stale = copy_self(p, "a", WRONG_ETAG);
+	stale = copy ? copy_self(p, "a", WRONG_ETAG) :
+		put(p, "a", quoted ? "stale q" : "stale b", false, WRONG_ETAG, NULL);
 	snprintf(cur, sizeof(cur), "%s", p->etag);
-	fresh = copy_self(p, "a", cur);
+	fresh = copy ? copy_self(p, "a", cur) :
+		put(p, "a", quoted ? "fresh q" : "fresh b", false, cur, NULL);
 	if (p->fatal)
 		return S3S_CAP_UNTESTED;
 	if (stale == O_DONE)
@@ -414,9 +398,9 @@ s3s_probe(s3s_store *st, int meta_wanted, s3s_probe_result *out, s3s_error *err)
 
 	probe_if_none_match(&p, out);
 	for (int s = S3S_SPELL_QUOTED; s <= S3S_SPELL_BARE && !p.fatal; s++)
-		out->put_if_match[s] = probe_put_if_match(&p, s);
+		out->put_if_match[s] = probe_write_if_match(&p, false, s);
 	for (int s = S3S_SPELL_QUOTED; s <= S3S_SPELL_BARE && !p.fatal; s++)
-		out->copy_if_match[s] = probe_copy_if_match(&p, s);
+		out->copy_if_match[s] = probe_write_if_match(&p, true, s);
 	for (int s = S3S_SPELL_QUOTED; s <= S3S_SPELL_BARE && !p.fatal; s++)
 		out->delete_if_match[s] = probe_delete_if_match(&p, s);
 

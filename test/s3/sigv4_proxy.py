@@ -92,6 +92,12 @@ def key_lock(key):
         return lock
 
 
+def etag_matches(header, etag):
+    """Does an If-Match style header (a list of ETags, quoted or bare, or *) name etag?"""
+    wanted = [t.strip().strip('"') for t in header.split(",")]
+    return "*" in wanted or etag in wanted
+
+
 def log_failure(line):
     with LOG_LOCK:
         with open(FAILURE_LOG, "a", encoding="utf-8") as f:
@@ -400,8 +406,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if etag is None:
                 self.send_xml_error(404, "NoSuchKey", "The specified key does not exist.")
                 return False
-            wanted = [t.strip().strip('"') for t in im.split(",")]
-            if "*" not in wanted and etag not in wanted:
+            if not etag_matches(im, etag):
                 self.send_xml_error(412, "PreconditionFailed",
                                     "At least one of the pre-conditions you specified did not hold")
                 return False
@@ -413,8 +418,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if etag is None:
                 self.send_xml_error(404, "NoSuchKey", "The specified key does not exist.")
                 return False
-            wanted = [t.strip().strip('"') for t in csim.split(",")]
-            if "*" not in wanted and etag not in wanted:
+            if not etag_matches(csim, etag):
                 self.send_xml_error(412, "PreconditionFailed",
                                     "At least one of the pre-conditions you specified did not hold")
                 return False
