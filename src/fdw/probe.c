@@ -110,7 +110,8 @@ add_row(ReturnSetInfo *rsinfo, const char *capability, const char *result, bool 
 static void
 add_cap(ReturnSetInfo *rsinfo, const char *capability, s3s_cap c)
 {
-	add_row(rsinfo, capability, s3s_cap_name(c), c == S3S_CAP_HONOURED);
+	add_row(rsinfo, capability, s3s_cap_name(c),
+			c == S3S_CAP_HONOURED || c == S3S_CAP_NOT_NEEDED);
 }
 
 /*

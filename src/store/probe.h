@@ -36,7 +36,9 @@ typedef enum s3s_cap
 	S3S_CAP_UNTESTED = 0,
 	S3S_CAP_HONOURED,			/* a stale condition failed, a true one held */
 	S3S_CAP_IGNORED,			/* a condition that should fail did not */
-	S3S_CAP_REFUSED				/* a condition that holds was refused */
+	S3S_CAP_REFUSED,			/* a condition that holds was refused */
+	S3S_CAP_NOT_NEEDED			/* the bare spelling, not tried: every write
+								 * honours the quoted one */
 } s3s_cap;
 
 enum
