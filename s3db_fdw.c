@@ -15,6 +15,7 @@
 #include "foreign/fdwapi.h"
 #include "utils/guc.h"
 
+#include "fdw/probe.h"
 #include "fdw/s3db_fdw.h"
 #include "fdw/xact.h"
 #include "plugins/plugins.h"
@@ -36,6 +37,7 @@ _PG_init(void)
 	/* the plugins see writes through the FDW's write observers */
 	s3db_plugins_register();
 	s3db_creds_init();
+	s3db_probe_shared_init();
 
 	DefineCustomIntVariable("s3db_fdw.max_inflight",
 							"Default number of object-store requests a backend keeps in flight.",

@@ -306,11 +306,20 @@ SELECT pg_catalog.pg_extension_config_dump('s3db_fdw_ttl', '');
 SELECT pg_catalog.pg_extension_config_dump('s3db_fdw_audit', '');
 
 -- Probe a server's store now: whether it honours If-None-Match and
--- If-Match (quoted and bare ETags) on PUT and DELETE, how much user
--- metadata it takes, and whether s3db_fdw writes there.  The first commit
--- that writes through a connection runs the same probe.
+-- If-Match (quoted and bare ETags) on PUT, COPY and DELETE, how much user
+-- metadata it takes, and whether s3db_fdw writes there.  The first write
+-- with a condition through a connection runs the same probe.
 CREATE FUNCTION s3db_check_store(server name,
                                  OUT capability text, OUT result text, OUT ok boolean)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME'
+LANGUAGE C VOLATILE;
+
+-- What the probes of this database's servers found, as shared between
+-- backends when s3db_fdw is in shared_preload_libraries (empty otherwise).
+CREATE FUNCTION s3db_store_checks(OUT server name, OUT checked_at timestamptz,
+                                  OUT conditions_honoured boolean,
+                                  OUT metadata_wanted integer, OUT metadata_accepted integer)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME'
 LANGUAGE C VOLATILE;

@@ -190,7 +190,7 @@ if [ "$CEPH" = 1 ]; then
   stage "load on radosgw" env LOAD_S3_START=test/ceph/start.sh test/load/run.sh s3
 fi
 stage "crash: PostgreSQL killed mid-commit leaves every record whole" test/crash/run.sh
-stage "TAP: worker, two clusters, TTL, audit, replicator, breaker on S3, attacker suite" env TAP_NO_INSTALL=1 test/tap.sh
+stage "TAP: worker, two clusters, TTL, audit, replicator, breaker on S3, attacker suite, shared probes" env TAP_NO_INSTALL=1 test/tap.sh
 stage "valgrind: pg_regress on file:// and S3, no error through s3db_fdw" test/valgrind/run.sh all
 
 stage "layers: plain C core, no plugin in the FDW, every written store probed" tools/check-layers.sh

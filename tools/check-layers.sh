@@ -8,7 +8,9 @@
 #  3. Only src/store itself and the tests tell a store how it keeps write
 #     conditions (s3s_set_conditions): everything else leaves that to the
 #     probe behind the store's write gate (src/store/gate.c), so no path of
-#     the extension writes to a store that was never checked.
+#     the extension writes to a store that was never checked.  A probe's
+#     result is handed to another store (s3s_adopt_probe) only where results
+#     are shared between backends, src/fdw/probe_shared.c.
 #
 # Prints each violation and exits 1 if there is one.
 set -uo pipefail
@@ -29,6 +31,11 @@ while IFS= read -r hit; do
   report "a store's conditions declared outside src/store and the tests: $hit"
 done < <(grep -nw 's3s_set_conditions' --include='*.c' --include='*.h' -r . \
            | grep -vE '^\./(src/store|test)/')
+
+while IFS= read -r hit; do
+  report "a probe result adopted outside src/store, probe_shared.c and the tests: $hit"
+done < <(grep -nw 's3s_adopt_probe' --include='*.c' --include='*.h' -r . \
+           | grep -vE '^\./(src/store|test)/|^\./src/fdw/(probe_shared\.c|probe\.h):')
 
 [ "$bad" -eq 0 ] && echo "layers: ok"
 exit "$bad"

@@ -25,6 +25,7 @@
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 
+#include "fdw/probe.h"
 #include "fdw/s3db_fdw.h"
 
 #define CATALOG_KEY "s3db.json"
@@ -241,6 +242,8 @@ conn_open(Oid serverid, Oid userid, Oid umid, Oid umuser)
 	s3db_conn_options(serverid, userid, &o);
 	s3db_store_config(serverid, &o, &cfg);
 	cfg.cancel = s3db_cancel_requested;
+	/* what its probe finds is shared with other backends (probe_shared.c) */
+	cfg.on_probe = s3db_probe_shared_publish;
 
 	/* everything that may fail comes first: nothing may between s3s_open and ownership */
 	c = MemoryContextAllocZero(CacheMemoryContext, sizeof(S3dbConn));
@@ -249,6 +252,9 @@ conn_open(Oid serverid, Oid userid, Oid umid, Oid umuser)
 	c->mapping_hashvalue = OidIsValid(umid) ?
 		GetSysCacheHashValue1(USERMAPPINGOID, ObjectIdGetDatum(umid)) : 0;
 	c->inflight_from_server = server_sets_max_inflight(serverid);
+	c->serverid = serverid;
+	c->probe_fingerprint = s3db_probe_fingerprint(&o);
+	cfg.on_probe_arg = c;
 
 	s3s_error_clear(&err);
 	store = s3s_open(&cfg, &err);
@@ -269,6 +275,8 @@ conn_open(Oid serverid, Oid userid, Oid umid, Oid umuser)
 	c->opts.metadata_limit = o.metadata_limit;
 	c->opts.max_inflight = o.max_inflight;
 	c->opts.cache_bytes = o.cache_bytes;
+	/* another backend may have probed this place already */
+	s3db_probe_shared_adopt(c);
 	return c;
 }
 

@@ -21,6 +21,17 @@
  */
 extern void s3db_probe_before_write(S3dbConn *conn, Oid serverid);
 
+/*
+ * Probe results shared between backends (probe_shared.c), when s3db_fdw is
+ * preloaded: set up shared memory (from _PG_init), the key of a
+ * connection's store, adopting a fresh result for a new connection, and the
+ * store callback that publishes one.
+ */
+extern void s3db_probe_shared_init(void);
+extern uint64 s3db_probe_fingerprint(const S3dbConnOptions *o);
+extern void s3db_probe_shared_adopt(S3dbConn *c);
+extern void s3db_probe_shared_publish(void *arg, const struct s3s_probe_result *res);
+
 /* Validate the server option weak_conditions (options.c). */
 extern void s3db_validate_weak_conditions(DefElem *def);
 

@@ -109,6 +109,7 @@ typedef struct S3dbConn
 	Oid			userid;			/* the mapping's user; InvalidOid for PUBLIC or none */
 	Oid			umid;			/* the user mapping; InvalidOid when there is none */
 	s3s_store  *store;
+	uint64		probe_fingerprint;	/* where the store is (probe_shared.c) */
 	S3dbConnOptions opts;		/* strings in CacheMemoryContext */
 	S3dbCatalog *catalog;		/* NULL until loaded */
 	TimestampTz validated_at;	/* statement start of the last revalidation */

@@ -109,13 +109,32 @@ closed_error(const s3s_store *st, s3s_error *err)
 	return S3S_ERR_UNSAFE;
 }
 
+/* Set st's gate and conditions from a probe's result. */
+static void
+decide(s3s_store *st, const s3s_probe_result *res)
+{
+	s3s_conditions cond;
+	bool		honoured = s3s_probe_conditions(res, &cond);
+
+	st->probed = *res;
+	st->have_probe = true;
+	if (res->meta_accepted < res->meta_wanted)
+		st->gate = S3S_GATE_CLOSED;
+	else if (honoured)
+		st->gate = S3S_GATE_OPEN;
+	else if (st->accept_weak)
+		st->gate = S3S_GATE_WEAK;
+	else
+		st->gate = S3S_GATE_CLOSED;
+	if (st->gate != S3S_GATE_CLOSED)
+		st->cond = cond;
+}
+
 s3s_code
 s3s_check_writes(s3s_store *st, bool force, s3s_error *err)
 {
 	s3s_probe_result res;
-	s3s_conditions cond;
 	s3s_code	code;
-	bool		honoured;
 
 	s3s_error_clear(err);
 	if (st->gate == S3S_GATE_UNCHECKED || force)
@@ -126,21 +145,20 @@ s3s_check_writes(s3s_store *st, bool force, s3s_error *err)
 			st->gate = S3S_GATE_UNCHECKED;
 			return code;
 		}
-		st->probed = res;
-		st->have_probe = true;
-		honoured = s3s_probe_conditions(&res, &cond);
-		if (res.meta_accepted < res.meta_wanted)
-			st->gate = S3S_GATE_CLOSED;
-		else if (honoured)
-			st->gate = S3S_GATE_OPEN;
-		else if (st->accept_weak)
-			st->gate = S3S_GATE_WEAK;
-		else
-			st->gate = S3S_GATE_CLOSED;
-		if (st->gate != S3S_GATE_CLOSED)
-			st->cond = cond;
+		decide(st, &res);
+		if (st->on_probe != NULL)
+			st->on_probe(st->on_probe_arg, &res);
 	}
 	return st->gate == S3S_GATE_CLOSED ? closed_error(st, err) : S3S_OK;
+}
+
+void
+s3s_adopt_probe(s3s_store *st, const s3s_probe_result *res)
+{
+	/* a result for another metadata size answers another question */
+	if (res->meta_wanted != st->meta_needed)
+		return;
+	decide(st, res);
 }
 
 s3s_gate

@@ -100,6 +100,15 @@ typedef enum s3s_gate
  */
 extern s3s_code s3s_check_writes(s3s_store *st, bool force, s3s_error *err);
 
+/*
+ * Decide st's gate from a probe of the same place run through another store
+ * object (another backend's connection to it), as s3s_check_writes() would
+ * from its own, without asking the store again.  res must come from
+ * s3s_probe() with the metadata size st needs; a result for another size
+ * is ignored and st probes for itself.
+ */
+extern void s3s_adopt_probe(s3s_store *st, const s3s_probe_result *res);
+
 /* The gate, and (when it was probed) the last probe's result into *res. */
 extern s3s_gate s3s_write_gate(const s3s_store *st, s3s_probe_result *res);
 

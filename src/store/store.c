@@ -144,6 +144,8 @@ s3s_open(const s3s_config *cfg, s3s_error *err)
 	st->gate = S3S_GATE_UNCHECKED;
 	st->accept_weak = cfg->accept_weak_conditions;
 	st->meta_needed = cfg->metadata_needed > 0 ? cfg->metadata_needed : 0;
+	st->on_probe = cfg->on_probe;
+	st->on_probe_arg = cfg->on_probe_arg;
 	if (!st->backend->open(st, cfg, err))
 	{
 		if (err != NULL && err->code == S3S_OK)

@@ -144,6 +144,8 @@ extern void s3s_request_reset(s3s_request *r);
 /* Called often during transfers; return true to abort them (query cancel). */
 typedef bool (*s3s_cancel_fn) (void *arg);
 
+struct s3s_probe_result;		/* store/probe.h */
+
 /* Backend selection and tuning.  Strings are copied by s3s_open. */
 typedef struct s3s_config
 {
@@ -180,6 +182,14 @@ typedef struct s3s_config
 	 */
 	bool		accept_weak_conditions;
 	int			metadata_needed;
+
+	/*
+	 * Called after each probe this store runs, with its result, so that a
+	 * caller may share it with other stores of the same place
+	 * (s3s_adopt_probe); NULL for none.  Runs inside s3s_execute().
+	 */
+	void		(*on_probe) (void *arg, const struct s3s_probe_result *res);
+	void	   *on_probe_arg;
 } s3s_config;
 
 extern void s3s_config_init(s3s_config *c);

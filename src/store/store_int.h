@@ -42,6 +42,8 @@ struct s3s_store
 	int			meta_needed;	/* s3s_config.metadata_needed */
 	bool		have_probe;
 	s3s_probe_result probed;	/* the last probe's answers */
+	void		(*on_probe) (void *arg, const s3s_probe_result *res);
+	void	   *on_probe_arg;
 
 	void	   *impl;			/* backend state */
 };

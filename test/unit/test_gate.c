@@ -276,6 +276,61 @@ metadata_short(void)
 	s3s_memory_set_quirks(0, 0);
 }
 
+static void
+remember_probe(void *arg, const s3s_probe_result *res)
+{
+	*(s3s_probe_result *) arg = *res;
+}
+
+/* One store's probe decides another's without asking the store again. */
+static void
+shared_probe(void)
+{
+	s3s_probe_result seen;
+	s3s_config	cfg;
+	s3s_error	err;
+	s3s_store  *a,
+			   *b,
+			   *c;
+
+	memset(&seen, 0, sizeof(seen));
+	s3s_config_init(&cfg);
+	cfg.url = "memory://gate/shared";
+	cfg.metadata_needed = 600;
+	cfg.on_probe = remember_probe;
+	cfg.on_probe_arg = &seen;
+	a = s3s_open(&cfg, &err);
+	cfg.on_probe = NULL;
+	b = s3s_open(&cfg, &err);
+	cfg.metadata_needed = 700;
+	c = s3s_open(&cfg, &err);
+	if (a == NULL || b == NULL || c == NULL)
+	{
+		CHECK(!"open");
+		return;
+	}
+	/* a store that ignores every condition, as the first store finds it */
+	s3s_memory_set_quirks(S3S_MEMQ_IGNORE_CONDITIONS, 0);
+	CHECK_INTEQ(put(a, "k", "one", true, NULL, NULL, NULL), S3S_ERR_UNSAFE);
+	CHECK_INTEQ(seen.meta_wanted, 600);
+	CHECK_STREQ(s3s_cap_name(seen.put_if_none_match), "ignored");
+	s3s_memory_set_quirks(0, 0);
+
+	/* the second adopts that: closed, although the store would pass now */
+	s3s_adopt_probe(b, &seen);
+	CHECK_INTEQ(s3s_write_gate(b, NULL), S3S_GATE_CLOSED);
+	CHECK_INTEQ(put(b, "k", "one", true, NULL, NULL, NULL), S3S_ERR_UNSAFE);
+
+	/* one that needs other metadata ignores it and asks for itself */
+	s3s_adopt_probe(c, &seen);
+	CHECK_INTEQ(s3s_write_gate(c, NULL), S3S_GATE_UNCHECKED);
+	CHECK_INTEQ(put(c, "k", "one", true, NULL, NULL, NULL), S3S_OK);
+	CHECK_INTEQ(s3s_write_gate(c, NULL), S3S_GATE_OPEN);
+	s3s_close(a);
+	s3s_close(b);
+	s3s_close(c);
+}
+
 /* A probe that cannot finish fails the batch and leaves the gate unchecked. */
 static void
 probe_interrupted(void)
@@ -313,5 +368,6 @@ main(void)
 	weak_store_accepted();
 	metadata_short();
 	probe_interrupted();
+	shared_probe();
 	return unit_done();
 }
