@@ -53,6 +53,57 @@ pg_stop() {
   [ -d "$dir/data" ] && as_pg "$PGBIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
 }
 
+# The SQL suites against the cluster of pg_start, as test/run-all.sh and
+# test/matrix-in-root.sh run them on every PostgreSQL version: from the top
+# of the checkout, every file of sql/ (pg_regress) or specs/
+# (pg_isolation_regress), output under $WORK/regress-LABEL or
+# $WORK/isolation-LABEL, whose regression.diffs is printed on failure.
+# LABEL also names the database, so runs against different stores can
+# share a cluster one after the other.
+show_diffs() {  # show_diffs RC DIR: RC, with DIR/regression.diffs shown if RC is not 0
+  if [ "$1" -ne 0 ] && [ -f "$2/regression.diffs" ]; then cat "$2/regression.diffs"; fi
+  return "$1"
+}
+# regress LABEL FIXTURE_BASE WRITABLE_STORE: the fixture stores are
+# FIXTURE_BASE/store, /broken and /corrupt
+regress() {
+  local label=$1 base=$2 writable=$3 out=$WORK/regress-$1 tests
+  tests=$(ls sql/*.sql | grep -v -- '--' | sed 's,sql/,,;s,\.sql$,,' | sort)
+  mkdir -p "$out"
+  S3DB_FIXTURE_URL="$base/store" S3DB_BROKEN_URL="$base/broken" S3DB_CORRUPT_URL="$base/corrupt" \
+  S3DB_WRITE_URL="$writable" \
+    "$(dirname "$(pg_config --pgxs)")/../test/regress/pg_regress" --inputdir=. --outputdir="$out" \
+      --bindir="$PGBIN" --load-extension=s3db_fdw --dbname="contrib_regression_$label" $tests
+  show_diffs $? "$out"
+}
+# isolation LABEL STORE_URL: the specs use the store STORE_URL
+isolation() {
+  local label=$1 url=$2 out=$WORK/isolation-$1 tests
+  tests=$(ls specs/*.spec | sed 's,specs/,,;s,\.spec$,,' | sort)
+  mkdir -p "$out"
+  PGOPTIONS="-c s3db_test.url=$url" \
+    "$(dirname "$(pg_config --pgxs)")/../test/isolation/pg_isolation_regress" --inputdir=. \
+      --outputdir="$out" --bindir="$PGBIN" --load-extension=s3db_fdw --dbname="isolation_$label" $tests
+  show_diffs $? "$out"
+}
+
+# stop_pids TENTHS PID...: SIGTERM to each process, then SIGKILL to any
+# still there TENTHS tenths of a second later (the stop.sh of the test
+# servers, which signal only the process ids their start.sh recorded)
+stop_pids() {
+  local tenths=$1 p; shift
+  for p in "$@"; do
+    kill "$p" 2>/dev/null || true
+  done
+  for p in "$@"; do
+    for _ in $(seq 1 "$tenths"); do
+      kill -0 "$p" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -9 "$p" 2>/dev/null || true
+  done
+}
+
 # TAP-style results for the suite scripts: ok DESC; not_ok DESC [DETAIL...];
 # check DESC [PROBLEM...] (ok when there is no problem); die REASON bails
 # out; each script ends with  echo "1..$n"; echo "$passed passed, $failed failed".

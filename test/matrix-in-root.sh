@@ -9,9 +9,9 @@
 # Builds and installs into the root's PostgreSQL, runs the unit tests,
 # starts a scratch cluster, runs pg_regress and isolation on file:// and on
 # the S3 server (fixtures already uploaded under $S3DB_MATRIX_S3/fixtures),
-# and, with MATRIX_TAP=1, the TAP tests.  The pg_regress and isolation
-# invocations are those of test/run-all.sh: keep them in step.  Ends with
-# "N passed, M failed".
+# and, with MATRIX_TAP=1, the TAP tests.  pg_regress and isolation run as
+# in test/run-all.sh: both use regress and isolation of test/lib.sh.  Ends
+# with "N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 : "${MAJOR:?}" "${MATRIX_DIR:?}" "${S3DB_TEST_S3_URL:?}" "${S3DB_MATRIX_S3:?}"
@@ -60,38 +60,10 @@ pg_start "$WORK/pg" || { failed=$((failed + 1)); echo "could not start PostgreSQ
 cp -r test/fixtures "$WORK/fixtures"
 chown -R "$PGUSER_OS" "$WORK/fixtures"
 
-PG_REGRESS=$(dirname "$(pg_config --pgxs)")/../test/regress/pg_regress
-REGRESS_TESTS=$(ls sql/*.sql | grep -v -- '--' | sed 's,sql/,,;s,\.sql$,,' | sort)
-regress() {  # regress LABEL FIXTURE_BASE WRITABLE_STORE
-  local label=$1 base=$2 writable=$3
-  mkdir -p "$WORK/regress-$label"
-  S3DB_FIXTURE_URL="$base/store" S3DB_BROKEN_URL="$base/broken" S3DB_CORRUPT_URL="$base/corrupt" \
-  S3DB_WRITE_URL="$writable" \
-    "$PG_REGRESS" --inputdir=. --outputdir="$WORK/regress-$label" --bindir="$PGBIN" \
-      --load-extension=s3db_fdw --dbname=contrib_regression_$label $REGRESS_TESTS
-  local rc=$?
-  if [ $rc -ne 0 ] && [ -f "$WORK/regress-$label/regression.diffs" ]; then
-    cat "$WORK/regress-$label/regression.diffs"
-  fi
-  return $rc
-}
 make_work "$WORK/write-store"
 stage "pg_regress on file://" regress file "file://$WORK/fixtures" "file://$WORK/write-store"
 stage "pg_regress on S3" regress s3 "$S3DB_MATRIX_S3/fixtures" "$S3/regress-write"
 
-PG_ISOLATION=$(dirname "$(pg_config --pgxs)")/../test/isolation/pg_isolation_regress
-ISOLATION_TESTS=$(ls specs/*.spec | sed 's,specs/,,;s,\.spec$,,' | sort)
-isolation() {  # isolation LABEL STORE_URL
-  local label=$1 url=$2
-  mkdir -p "$WORK/isolation-$label"
-  PGOPTIONS="-c s3db_test.url=$url" "$PG_ISOLATION" --inputdir=. --outputdir="$WORK/isolation-$label" \
-    --bindir="$PGBIN" --load-extension=s3db_fdw --dbname=isolation_$label $ISOLATION_TESTS
-  local rc=$?
-  if [ $rc -ne 0 ] && [ -f "$WORK/isolation-$label/regression.diffs" ]; then
-    cat "$WORK/isolation-$label/regression.diffs"
-  fi
-  return $rc
-}
 make_work "$WORK/isolation-store"
 stage "isolation on file://" isolation file "file://$WORK/isolation-store"
 stage "isolation on S3" isolation s3 "$S3/isolation"

@@ -74,21 +74,6 @@ upload_fixtures() {  # upload_fixtures [BASE_URL]
 }
 stage "upload fixtures to S3" upload_fixtures
 
-PG_REGRESS=$(dirname "$(pg_config --pgxs)")/../test/regress/pg_regress
-REGRESS_TESTS=$(ls sql/*.sql | grep -v -- '--' | sed 's,sql/,,;s,\.sql$,,' | sort)
-regress() {  # regress LABEL FIXTURE_BASE WRITABLE_STORE
-  local label=$1 base=$2 writable=$3
-  mkdir -p "$WORK/regress-$label"
-  S3DB_FIXTURE_URL="$base/store" S3DB_BROKEN_URL="$base/broken" S3DB_CORRUPT_URL="$base/corrupt" \
-  S3DB_WRITE_URL="$writable" \
-    "$PG_REGRESS" --inputdir=. --outputdir="$WORK/regress-$label" --bindir="$PGBIN" \
-      --load-extension=s3db_fdw --dbname=contrib_regression_$label $REGRESS_TESTS
-  local rc=$?
-  if [ $rc -ne 0 ] && [ -f "$WORK/regress-$label/regression.diffs" ]; then
-    cat "$WORK/regress-$label/regression.diffs"
-  fi
-  return $rc
-}
 # the file:// runs as users run them: make installcheck against this cluster,
 # with the Makefile's defaults (fixtures copied to a scratch directory)
 installcheck() {
@@ -100,21 +85,9 @@ installcheck() {
   return $rc
 }
 stage "make installcheck: pg_regress and isolation on file://" installcheck
+# regress and isolation: test/lib.sh (test/matrix-in-root.sh runs the same on 17 and 18)
 stage "pg_regress on S3" regress s3 "$S3BASE/regress" "$S3BASE/regress-write"
 
-PG_ISOLATION=$(dirname "$(pg_config --pgxs)")/../test/isolation/pg_isolation_regress
-ISOLATION_TESTS=$(ls specs/*.spec | sed 's,specs/,,;s,\.spec$,,' | sort)
-isolation() {  # isolation LABEL STORE_URL
-  local label=$1 url=$2
-  mkdir -p "$WORK/isolation-$label"
-  PGOPTIONS="-c s3db_test.url=$url" "$PG_ISOLATION" --inputdir=. --outputdir="$WORK/isolation-$label" \
-    --bindir="$PGBIN" --load-extension=s3db_fdw --dbname=isolation_$label $ISOLATION_TESTS
-  local rc=$?
-  if [ $rc -ne 0 ] && [ -f "$WORK/isolation-$label/regression.diffs" ]; then
-    cat "$WORK/isolation-$label/regression.diffs"
-  fi
-  return $rc
-}
 stage "isolation on S3" isolation s3 "$S3BASE/isolation"
 
 # random transactions on a foreign table and a heap twin, compared after
