@@ -3,16 +3,8 @@
 # twice, e.g. from a trap).  Only the recorded process ids are signalled.
 dir=${1:?usage: stop.sh DIR}
 [ -f "$dir/env" ] || exit 0
-pids=$(sed -n 's/^S3DB_TEST_S3_PIDS="\(.*\)"$/\1/p' "$dir/env")
-for p in $pids; do
-    kill "$p" 2>/dev/null || true
-done
-for p in $pids; do
-    for _ in $(seq 1 50); do
-        kill -0 "$p" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -9 "$p" 2>/dev/null || true
-done
+. "$(dirname "$0")/../lib.sh"
+# shellcheck disable=SC2046
+stop_pids 50 $(sed -n 's/^S3DB_TEST_S3_PIDS="\(.*\)"$/\1/p' "$dir/env")
 rm -f "$dir/env"
 exit 0
