@@ -53,6 +53,20 @@ pg_stop() {
   [ -d "$dir/data" ] && as_pg "$PGBIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
 }
 
+# stage NAME COMMAND...: one stage of test/run-all.sh or
+# test/matrix-in-root.sh, counted in passed or failed (and named in
+# failures), with the seconds it took
+stage() {
+  local name=$1; shift
+  echo "=== $name"
+  local t0=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1)); echo "=== $name: ok ($((SECONDS - t0)) s)"
+  else
+    failed=$((failed + 1)); failures+=("$name"); echo "=== $name: FAILED ($((SECONDS - t0)) s)"
+  fi
+}
+
 # The SQL suites against the cluster of pg_start, as test/run-all.sh and
 # test/matrix-in-root.sh run them on every PostgreSQL version: from the top
 # of the checkout, every file of sql/ (pg_regress) or specs/

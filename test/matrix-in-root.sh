@@ -24,17 +24,7 @@ S3=$S3DB_MATRIX_S3/pg$MAJOR
 # the server user of this root (its uid is not the host's) writes here
 make_work "$WORK"
 
-passed=0; failed=0
-stage() {  # stage NAME COMMAND...
-  local name=$1; shift
-  echo "=== $name"
-  local t0=$SECONDS
-  if "$@"; then
-    passed=$((passed + 1)); echo "=== $name: ok ($((SECONDS - t0)) s)"
-  else
-    failed=$((failed + 1)); echo "=== $name: FAILED ($((SECONDS - t0)) s)"
-  fi
-}
+passed=0; failed=0; failures=()
 finish() {
   pg_stop "$WORK/pg"
   echo "$passed passed, $failed failed"

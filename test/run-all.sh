@@ -34,16 +34,6 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 passed=0; failed=0; failures=()
-stage() {  # stage NAME COMMAND...
-  local name=$1; shift
-  echo "=== $name"
-  local t0=$SECONDS
-  if "$@"; then
-    passed=$((passed + 1)); echo "=== $name: ok ($((SECONDS - t0)) s)"
-  else
-    failed=$((failed + 1)); failures+=("$name"); echo "=== $name: FAILED ($((SECONDS - t0)) s)"
-  fi
-}
 
 build() {
   make -s -j2 >/dev/null && make -s install >/dev/null
