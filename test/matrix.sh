@@ -13,7 +13,8 @@
 # root's PostgreSQL, the unit tests, a scratch cluster, pg_regress and
 # isolation on file:// and on S3.  The S3 test server runs here on the host
 # (the roots share its network) and serves every version, each under its
-# own prefix.  MATRIX_TAP=1 also runs the TAP tests (t/) in each root.
+# own prefix.  Then the TAP tests (t/) run in each root; MATRIX_TAP=0
+# leaves them out.
 #
 # Ends with one line "N passed, M failed" counting the stages of all
 # versions; the time each root and each version took is printed.
@@ -35,10 +36,12 @@ suite_of() {
 }
 
 # what a root holds besides PostgreSQL: the build dependencies of the
-# extension and of its unit tests, python3 for the test helpers, IPC::Run,
-# nodejs and python3-botocore (the S3 test server and its signature-checking
-# proxy, s3db.js) for the TAP tests.  The S3 server of the SQL suites runs
-# on the host.
+# extension and of its unit tests, python3 for the test helpers, and what
+# the TAP tests need: PostgreSQL::Test::* and pg_regress (in
+# postgresql-server-dev-NN), IPC::Run, nodejs and python3-botocore (the S3
+# test server and its signature-checking proxy, s3db.js).  The S3 server of
+# the SQL suites runs on the host.  tools/debroot.sh keys its cache on this
+# list: a root cached with another list is made again.
 root_packages() {
   echo postgresql-"$1" postgresql-server-dev-"$1" \
     gcc make pkg-config libcurl4-openssl-dev libssl-dev libjson-c-dev \
@@ -119,7 +122,7 @@ for v in "${MAJORS[@]}"; do
   for nm in test/s3/node_modules test/interop/node_modules; do
     [ -d "$TOP/$nm" ] && ln -s "$TOP/$nm" "$dir/src/$nm"
   done
-  tools/debroot.sh run "$root" env MAJOR="$v" MATRIX_DIR="$dir" MATRIX_TAP="${MATRIX_TAP:-0}" \
+  tools/debroot.sh run "$root" env MAJOR="$v" MATRIX_DIR="$dir" MATRIX_TAP="${MATRIX_TAP:-1}" \
     S3DB_TEST_S3_URL="$S3DB_TEST_S3_URL" S3DB_MATRIX_S3="$S3BASE/matrix" \
     bash "$dir/src/test/matrix-in-root.sh" 2>&1 | tee "$dir.log"
   line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$dir.log" | tail -n 1)
