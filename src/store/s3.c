@@ -390,7 +390,19 @@ s3_execute(s3s_store *st, s3s_request *reqs, int n)
 			if (x == NULL)
 				continue;
 			retry = s3r_complete(x, msg->data.result);
-			if (retry && x->req->attempts <= c->max_retries && !s3s_cancelled(st))
+			if (retry && x->req->attempts <= c->max_retries && s3s_cancelled(st))
+			{
+				/*
+				 * the retry was stopped by the cancel, not by this
+				 * attempt's error: fail as the requests still waiting do
+				 */
+				finish(x, &nactive);
+				s3s_error_set(&x->req->err, S3S_ERR_CANCELLED, s3s_op_name(x->req->op),
+							  x->req->key, "request cancelled");
+				ndone++;
+				continue;
+			}
+			if (retry && x->req->attempts <= c->max_retries)
 			{
 				/* keep the error until the next attempt replaces it */
 				s3r_release(x);
