@@ -26,6 +26,7 @@
 #include "utils/memutils.h"
 
 #include "fdw/s3db_fdw.h"
+#include "format/encode.h"
 
 typedef struct OwnedRequests
 {
@@ -107,4 +108,85 @@ s3db_take_string(char *s)
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory")));
 	return r;
+}
+
+typedef struct OwnedVals
+{
+	MemoryContextCallback cb;
+	int			n;
+	s3f_val		vals[FLEXIBLE_ARRAY_MEMBER];
+} OwnedVals;
+
+static void
+release_vals(void *arg)
+{
+	OwnedVals  *o = (OwnedVals *) arg;
+
+	s3f_vals_free(o->vals, o->n);
+}
+
+/*
+ * n empty values whose contents (the strings and items the core mallocs
+ * into them) are freed like s3db_owned_requests' requests.  Only values the
+ * array owns may be stored in it: a shallow copy of someone else's value
+ * would be freed twice.
+ */
+s3f_val *
+s3db_owned_vals(int n)
+{
+	OwnedVals  *o = palloc0(offsetof(OwnedVals, vals) + sizeof(s3f_val) * Max(n, 1));
+
+	o->n = n;
+	o->cb.func = release_vals;
+	o->cb.arg = o;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, &o->cb);
+	return o->vals;
+}
+
+typedef struct OwnedRecord
+{
+	MemoryContextCallback cb;
+	s3f_record	rec;
+} OwnedRecord;
+
+static void
+release_record(void *arg)
+{
+	s3f_record_free(&((OwnedRecord *) arg)->rec);
+}
+
+/* An empty record, freed like s3db_owned_requests' requests. */
+s3f_record *
+s3db_owned_record(void)
+{
+	OwnedRecord *o = palloc0(sizeof(OwnedRecord));
+
+	o->cb.func = release_record;
+	o->cb.arg = o;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, &o->cb);
+	return &o->rec;
+}
+
+typedef struct OwnedObjectOut
+{
+	MemoryContextCallback cb;
+	s3f_object_out out;
+} OwnedObjectOut;
+
+static void
+release_object_out(void *arg)
+{
+	s3f_object_out_free(&((OwnedObjectOut *) arg)->out);
+}
+
+/* An empty encoded object, freed like s3db_owned_requests' requests. */
+s3f_object_out *
+s3db_owned_object_out(void)
+{
+	OwnedObjectOut *o = palloc0(sizeof(OwnedObjectOut));
+
+	o->cb.func = release_object_out;
+	o->cb.arg = o;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, &o->cb);
+	return &o->out;
 }

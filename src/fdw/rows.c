@@ -193,26 +193,15 @@ s3db_new_id(S3dbModifyState *ms)
 	if (ms->have_incr)
 	{
 		double		first;
-		char	   *s;
-		char	   *r;
 
 		s3s_error_clear(&err);
 		if (s3f_sequence_next(ms->conn->store, ms->res->name, &ms->incr, 1, &first, &err) != S3S_OK)
 			s3db_report(&err, psprintf("could not allocate an id for resource \"%s\"",
 									   ms->res->name));
-		s = s3f_incremental_format(&ms->incr, first);
-		r = pstrdup(s);
-		free(s);
-		return r;
+		return s3db_take_string(s3f_incremental_format(&ms->incr, first));
 	}
 	else
-	{
-		char	   *s = s3f_random_id(ms->res->id_size > 0 ? ms->res->id_size : 22);
-		char	   *r = pstrdup(s);
-
-		free(s);
-		return r;
-	}
+		return s3db_take_string(s3f_random_id(ms->res->id_size > 0 ? ms->res->id_size : 22));
 }
 
 /* Fill a pending write from an encoded object (copies into palloc memory). */
@@ -238,7 +227,7 @@ pending_from_object(S3dbPending *p, const s3f_object_out *o)
 static void
 add_revision(S3dbPending *p)
 {
-	char	   *r = s3f_random_id(16);
+	char	   *r = s3db_take_string(s3f_random_id(16));
 	int			n = p->nmeta;
 
 	p->mkeys = repalloc(p->mkeys, sizeof(char *) * (n + 1));
@@ -249,7 +238,6 @@ add_revision(S3dbPending *p)
 	p->body = psprintf("{\"_rev\":\"%s\"}", r);
 	p->body_len = strlen(p->body);
 	p->content_type = pstrdup("application/json");
-	free(r);
 }
 
 /* Partition reference keys of a record's new state. */
@@ -263,29 +251,27 @@ marker_keys(S3dbModifyState *ms, const s3f_val *vals, const char *id)
 	if (ms->res->nparts == 0)
 		return NIL;
 
-	/* references carry the values as stored: trimmed, flattened, rounded */
-	norm = calloc(Max(ms->res->nattrs, 1), sizeof(s3f_val));
-	if (norm == NULL)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	/*
+	 * References carry the values as stored: trimmed, flattened, rounded.
+	 * The normalised copies are malloc'd by the core and held across
+	 * lappend(), which may fail, so the array is owned by the row's context.
+	 */
+	norm = s3db_owned_vals(ms->res->nattrs);
 	s3s_error_clear(&err);
 	if (s3f_record_normalize(ms->res, vals, norm, &err) != S3S_OK)
 	{
 		s3f_vals_free(norm, ms->res->nattrs);
-		free(norm);
 		s3db_raise_encode_error(ms, id, &err);
 	}
 	for (int i = 0; i < ms->res->nparts; i++)
 	{
-		char	   *k = s3f_partition_key(ms->res, &ms->res->parts[i], norm, id);
+		char	   *k = s3db_take_string(s3f_partition_key(ms->res, &ms->res->parts[i],
+															norm, id));
 
 		if (k)
-		{
-			keys = lappend(keys, pstrdup(k));
-			free(k);
-		}
+			keys = lappend(keys, k);
 	}
 	s3f_vals_free(norm, ms->res->nattrs);
-	free(norm);
 	return keys;
 }
 
@@ -330,14 +316,19 @@ static void
 queue_values(S3dbModifyState *ms, TupleTableSlot *slot, const char *id, bool insert,
 			 s3f_val *vals, S3dbSeen *seen)
 {
-	s3f_object_out out;
+	s3f_object_out *out;
 	s3s_error	err;
 	s3s_code	rc;
 	S3dbPending p;
 	bool		content = ms->content_col >= 0 &&
 		!slot->tts_isnull[ms->cols[ms->content_col].attnum - 1];
 
-	memset(&out, 0, sizeof(out));
+	/*
+	 * The encoded object is malloc'd by the core and held until it has been
+	 * copied into the pending write, across pallocs and lookups that may
+	 * fail: the row's context owns it.
+	 */
+	out = s3db_owned_object_out();
 	s3s_error_clear(&err);
 	if (content)
 	{
@@ -348,13 +339,13 @@ queue_values(S3dbModifyState *ms, TupleTableSlot *slot, const char *id, bool ins
 		if (ms->mime_col >= 0 && !slot->tts_isnull[ms->cols[ms->mime_col].attnum - 1])
 			mime = TextDatumGetCString(slot->tts_values[ms->cols[ms->mime_col].attnum - 1]);
 		rc = s3f_record_encode_content(ms->res, vals, (unsigned char *) VARDATA_ANY(b),
-									   VARSIZE_ANY_EXHDR(b), mime, &ms->wopts, &out, &err);
+									   VARSIZE_ANY_EXHDR(b), mime, &ms->wopts, out, &err);
 	}
 	else
-		rc = s3f_record_encode(ms->res, vals, &ms->wopts, &out, &err);
+		rc = s3f_record_encode(ms->res, vals, &ms->wopts, out, &err);
 	if (rc != S3S_OK)
 	{
-		s3f_object_out_free(&out);
+		s3f_object_out_free(out);
 		s3db_raise_encode_error(ms, id, &err);
 	}
 
@@ -363,12 +354,7 @@ queue_values(S3dbModifyState *ms, TupleTableSlot *slot, const char *id, bool ins
 	p.userid = ms->userid;
 	p.resource = ms->res->name;
 	p.id = (char *) id;
-	{
-		char	   *k = s3f_key_data(ms->res->name, id);
-
-		p.key = pstrdup(k);
-		free(k);
-	}
+	p.key = s3db_take_string(s3f_key_data(ms->res->name, id));
 	p.is_insert = insert;
 	p.if_absent = insert && ms->do_nothing;
 	if (insert && !ms->do_nothing)
@@ -381,8 +367,8 @@ queue_values(S3dbModifyState *ms, TupleTableSlot *slot, const char *id, bool ins
 	}
 	p.version = ms->res->current_version;
 	p.op = PENDING_PUT;
-	pending_from_object(&p, &out);
-	s3f_object_out_free(&out);
+	pending_from_object(&p, out);
+	s3f_object_out_free(out);
 	if (p.body == NULL)
 		add_revision(&p);
 

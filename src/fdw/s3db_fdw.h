@@ -180,6 +180,9 @@ extern void s3db_pager_end(S3dbPager *pg);
 extern s3s_request *s3db_owned_requests(int n);
 extern s3s_object *s3db_owned_object(void);
 extern char *s3db_take_string(char *s);
+extern s3f_val *s3db_owned_vals(int n);
+extern s3f_record *s3db_owned_record(void);
+extern struct s3f_object_out *s3db_owned_object_out(void);
 
 /* ---- convert.c ---- */
 
