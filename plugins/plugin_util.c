@@ -79,29 +79,23 @@ s3db_record_markers(const s3f_resource *res, const s3f_val *vals, const char *id
 
 	if (res->nparts == 0)
 		return NIL;
-	norm = calloc(Max(res->nattrs, 1), sizeof(s3f_val));
-	if (norm == NULL)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	/* owned: the normalised copies are held across lappend(), which may fail */
+	norm = s3db_owned_vals(res->nattrs);
 	s3s_error_clear(&err);
 	if (s3f_record_normalize(res, vals, norm, &err) != S3S_OK)
 	{
 		s3f_vals_free(norm, res->nattrs);
-		free(norm);
 		s3db_report(&err, psprintf("could not encode record \"%s\" of resource \"%s\"",
 								   id, res->name));
 	}
 	for (int i = 0; i < res->nparts; i++)
 	{
-		char	   *k = s3f_partition_key(res, &res->parts[i], norm, id);
+		char	   *k = s3db_take_string(s3f_partition_key(res, &res->parts[i], norm, id));
 
 		if (k)
-		{
-			keys = lappend(keys, pstrdup(k));
-			free(k);
-		}
+			keys = lappend(keys, k);
 	}
 	s3f_vals_free(norm, res->nattrs);
-	free(norm);
 	return keys;
 }
 
