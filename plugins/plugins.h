@@ -127,7 +127,10 @@ extern bool s3db_ttl_config(Oid relid, S3dbTtlConfig *out);
 extern bool s3db_ttl_expiry(const S3dbTtlConfig *cfg, const s3f_resource *res,
 							const s3f_val *vals, int64 base_fallback, int64 *expires);
 
-/* The index entry of a record: its values for the index resource. */
+/*
+ * The index entry of a record: its values for the index resource, owned by
+ * the current memory context (s3db_owned_vals), s3f_vals_free() optional.
+ */
 extern s3f_val *s3db_ttl_entry_vals(const s3f_resource *idx, const S3dbTtlConfig *cfg,
 									const char *resource, const char *record_id,
 									int64 expires, int64 now_ms);

@@ -198,7 +198,7 @@ s3db_ttl_entry_vals(const s3f_resource *idx, const S3dbTtlConfig *cfg,
 					const char *resource, const char *record_id,
 					int64 expires, int64 now_ms)
 {
-	s3f_val    *vals = palloc0(sizeof(s3f_val) * Max(idx->nattrs, 1));
+	s3f_val    *vals = s3db_owned_vals(idx->nattrs);	/* its strings are malloc'd */
 	char		cohort[32];
 	char		iso[40];
 	int			i;
