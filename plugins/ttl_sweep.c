@@ -29,6 +29,14 @@
  *
  * Who sweeps when is in ttl_task.c.
  *
+ * Memory: the store and the format malloc what they return, and a sweep
+ * holds those results across CHECK_FOR_INTERRUPTS() (a cancel or a
+ * statement timeout), pallocs and ereports.  So every request, object,
+ * record and value array here is owned by a memory context (owned.c), and
+ * every malloc'd string is taken into palloc'd memory at once: an ERROR
+ * anywhere leaks nothing.  Each entry is processed in a context of its own,
+ * reset after it, so what is owned does not pile up over a long sweep.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -88,15 +96,15 @@ run1(Sweep *sw, s3s_request *r)
 static s3s_code
 delete_key(Sweep *sw, const char *key, const char *if_match)
 {
-	s3s_request r;
+	s3s_request *r = s3db_owned_requests(1);
 	s3s_code	rc;
 
-	s3s_request_init(&r, S3S_OP_DELETE, key);
-	r.if_match = if_match;
-	rc = run1(sw, &r);
+	s3s_request_init(r, S3S_OP_DELETE, key);
+	r->if_match = if_match;
+	rc = run1(sw, r);
 	if (rc != S3S_OK && rc != S3S_ERR_NOT_FOUND && rc != S3S_ERR_PRECONDITION)
-		note_error(sw, &r.err, psprintf("could not delete %s", key));
-	s3s_request_reset(&r);
+		note_error(sw, &r->err, psprintf("could not delete %s", key));
+	s3s_request_reset(r);
 	return rc;
 }
 
@@ -130,72 +138,73 @@ static s3s_code
 put_record(Sweep *sw, const s3f_resource *res, const char *id, const s3f_val *vals,
 		   bool create, const char *if_match)
 {
-	s3f_object_out o;
+	s3f_object_out *o = s3db_owned_object_out();
 	s3s_error	err;
-	s3s_request r;
+	s3s_request *r = s3db_owned_requests(1);
 	s3s_code	rc;
-	char	   *key = s3f_key_data(res->name, id);
+	char	   *key = s3db_take_string(s3f_key_data(res->name, id));
 	char	   *rev = NULL;
+	char	   *ref_keys[1] = {"_v"};
+	char	   *ref_values[1] = {(char *) (res->current_version ? res->current_version : "v1")};
+	s3s_meta	ref_meta;
 	ListCell   *lc;
 
-	memset(&o, 0, sizeof(o));
 	s3s_error_clear(&err);
-	if (s3f_record_encode(res, vals, &sw->wopts, &o, &err) != S3S_OK)
+	if (s3f_record_encode(res, vals, &sw->wopts, o, &err) != S3S_OK)
 	{
+		s3f_object_out_free(o);
 		note_error(sw, &err, psprintf("could not encode record \"%s\" of resource \"%s\"",
 									  id, res->name));
-		s3f_object_out_free(&o);
-		free(key);
 		return err.code;
 	}
-	/* references first: a reference without its record is skipped by readers */
+
+	/*
+	 * references first: a reference without its record is skipped by
+	 * readers.  Their metadata is only read by the store, so it points at
+	 * these arrays instead of being malloc'd for each reference.
+	 */
+	ref_meta.n = ref_meta.cap = 1;
+	ref_meta.keys = ref_keys;
+	ref_meta.values = ref_values;
 	foreach(lc, s3db_record_markers(res, vals, id))
 	{
-		s3s_meta	m;
-
-		s3s_meta_init(&m);
-		s3s_meta_add(&m, "_v", res->current_version ? res->current_version : "v1");
-		s3s_request_init(&r, S3S_OP_PUT, (char *) lfirst(lc));
-		r.meta = &m;
-		rc = run1(sw, &r);
+		s3s_request_init(r, S3S_OP_PUT, (char *) lfirst(lc));
+		r->meta = &ref_meta;
+		rc = run1(sw, r);
 		if (rc != S3S_OK)
-			note_error(sw, &r.err, "could not write a partition reference");
-		s3s_request_reset(&r);
-		s3s_meta_free(&m);
+			note_error(sw, &r->err, "could not write a partition reference");
+		s3s_request_reset(r);
 		if (rc != S3S_OK)
 		{
-			s3f_object_out_free(&o);
-			free(key);
+			s3f_object_out_free(o);
 			return rc;
 		}
 	}
-	s3s_request_init(&r, S3S_OP_PUT, key);
-	r.meta = &o.meta;
-	r.body = (const unsigned char *) o.body;
-	r.body_len = o.body_len;
-	r.content_type = o.content_type;
-	if (o.body == NULL)
+	s3s_request_init(r, S3S_OP_PUT, key);
+	r->meta = &o->meta;
+	r->body = (const unsigned char *) o->body;
+	r->body_len = o->body_len;
+	r->content_type = o->content_type;
+	if (o->body == NULL)
 	{
 		/* a distinct ETag per version, as the FDW's own writes carry */
-		char	   *rid = s3f_random_id(16);
+		char	   *rid = s3db_take_string(s3f_random_id(16));
 
-		s3s_meta_add(&o.meta, "_rev", rid);
+		s3s_meta_add(&o->meta, "_rev", rid);
 		rev = psprintf("{\"_rev\":\"%s\"}", rid);
-		free(rid);
-		r.meta = &o.meta;
-		r.body = (const unsigned char *) rev;
-		r.body_len = strlen(rev);
-		r.content_type = "application/json";
+		r->meta = &o->meta;
+		r->body = (const unsigned char *) rev;
+		r->body_len = strlen(rev);
+		r->content_type = "application/json";
 	}
-	r.if_none_match = create;
-	r.if_match = if_match;
-	rc = run1(sw, &r);
+	r->if_none_match = create;
+	r->if_match = if_match;
+	rc = run1(sw, r);
 	if (rc != S3S_OK && rc != S3S_ERR_PRECONDITION && rc != S3S_ERR_NOT_FOUND)
-		note_error(sw, &r.err, psprintf("could not write record \"%s\" of resource \"%s\"",
-										id, res->name));
-	s3s_request_reset(&r);
-	s3f_object_out_free(&o);
-	free(key);
+		note_error(sw, &r->err, psprintf("could not write record \"%s\" of resource \"%s\"",
+										 id, res->name));
+	s3s_request_reset(r);
+	s3f_object_out_free(o);
 	return rc;
 }
 
@@ -216,31 +225,34 @@ delete_markers(Sweep *sw, List *keys, List *keep)
 	}
 }
 
-/* GET and decode a record; NOT_FOUND when it is gone. */
+/*
+ * GET and decode a record; NOT_FOUND when it is gone.  *rec is owned by the
+ * current memory context; it holds the record only when S3S_OK is returned.
+ */
 static s3s_code
-read_record(Sweep *sw, const s3f_resource *res, const char *id, s3f_record *rec,
+read_record(Sweep *sw, const s3f_resource *res, const char *id, s3f_record **rec,
 			char **etag)
 {
-	s3s_object	obj;
+	s3s_object *obj = s3db_owned_object();
 	s3s_error	err;
 	s3s_code	rc;
-	char	   *key = s3f_key_data(res->name, id);
+	char	   *key = s3db_take_string(s3f_key_data(res->name, id));
 
-	memset(&obj, 0, sizeof(obj));
-	memset(rec, 0, sizeof(*rec));
-	rc = s3s_get(sw->conn->store, key, &obj, &err);
-	free(key);
+	*rec = s3db_owned_record();
+	rc = s3s_get(sw->conn->store, key, obj, &err);
 	CHECK_FOR_INTERRUPTS();
 	if (rc == S3S_OK)
 	{
-		rc = s3f_record_decode(res, id, &obj.meta, obj.body, obj.body_len,
-							   obj.content_type, NULL, sw->wopts.passphrase, rec, &err);
-		*etag = obj.etag ? pstrdup(obj.etag) : NULL;
+		rc = s3f_record_decode(res, id, &obj->meta, obj->body, obj->body_len,
+							   obj->content_type, NULL, sw->wopts.passphrase, *rec, &err);
+		*etag = obj->etag ? pstrdup(obj->etag) : NULL;
 	}
+	s3s_object_free(obj);
+	if (rc != S3S_OK)
+		s3f_record_free(*rec);
 	if (rc != S3S_OK && rc != S3S_ERR_NOT_FOUND)
 		note_error(sw, &err, psprintf("could not read record \"%s\" of resource \"%s\"",
 									  id, res->name));
-	s3s_object_free(&obj);
 	return rc;
 }
 
@@ -279,8 +291,7 @@ expire(Sweep *sw, const char *id, const s3f_record *rec, const char *etag)
 		s3f_val    *v = leaf_copy(sw->res, rec);
 		int			f = s3db_attr_index(sw->res, sw->cfg.soft_delete_field);
 		int			d = s3db_attr_index(sw->res, "isdeleted");
-		s3f_val		fv,
-					dv;
+		s3f_val    *marks;		/* the two new values: [0] field, [1] isdeleted */
 		s3s_code	rc;
 
 		if (f < 0)
@@ -290,23 +301,24 @@ expire(Sweep *sw, const char *id, const s3f_record *rec, const char *etag)
 					 sw->res->name, sw->cfg.soft_delete_field);
 			return false;
 		}
-		s3db_val_str(&fv, iso);
-		s3db_val_str(&dv, "true");
-		v[f] = fv;
+		/* v is shallow (rec owns its strings); the new ones are owned here */
+		marks = s3db_owned_vals(2);
+		s3db_val_str(&marks[0], iso);
+		s3db_val_str(&marks[1], "true");
+		v[f] = marks[0];
 		if (d >= 0)
-			v[d] = dv;
+			v[d] = marks[1];
 		rc = put_record(sw, sw->res, id, v, false, etag);
 		if (rc == S3S_OK)
 			delete_markers(sw, markers, s3db_record_markers(sw->res, v, id));
-		s3f_val_free(&fv);
-		s3f_val_free(&dv);
+		s3f_vals_free(marks, 2);
 		return rc == S3S_OK;
 	}
 	if (strcmp(sw->cfg.action, "archive") == 0)
 	{
 		const s3f_resource *ar = sw->archive;
 		s3f_val    *v;
-		s3f_val		extra[3];
+		s3f_val    *extra;
 		char	   *aid;
 		s3s_code	rc;
 
@@ -325,6 +337,7 @@ expire(Sweep *sw, const char *id, const s3f_record *rec, const char *etag)
 				strcmp(ar->attrs[i].path, "id") != 0)
 				v[i] = rec->vals[s];
 		}
+		extra = s3db_owned_vals(3);		/* v is shallow but for these */
 		s3db_val_str(&extra[0], iso);
 		s3db_val_str(&extra[1], sw->res->name);
 		s3db_val_str(&extra[2], id);
@@ -339,12 +352,7 @@ expire(Sweep *sw, const char *id, const s3f_record *rec, const char *etag)
 					v[i] = extra[k];
 			}
 		}
-		{
-			char	   *r = s3f_random_id(ar->id_size > 0 ? ar->id_size : 22);
-
-			aid = pstrdup(r);
-			free(r);
-		}
+		aid = s3db_take_string(s3f_random_id(ar->id_size > 0 ? ar->id_size : 22));
 		rc = put_record(sw, ar, aid, v, true, NULL);
 		if (rc == S3S_OK)
 		{
@@ -358,8 +366,7 @@ expire(Sweep *sw, const char *id, const s3f_record *rec, const char *etag)
 			else
 				delete_markers(sw, markers, NIL);
 		}
-		for (int k = 0; k < 3; k++)
-			s3f_val_free(&extra[k]);
+		s3f_vals_free(extra, 3);
 		return rc == S3S_OK;
 	}
 	/* hard-delete */
@@ -372,18 +379,17 @@ expire(Sweep *sw, const char *id, const s3f_record *rec, const char *etag)
 static void
 drop_entry(Sweep *sw, const char *eid, const char *refkey)
 {
-	char	   *k = s3f_key_data(S3DB_TTL_INDEX, eid);
+	char	   *k = s3db_take_string(s3f_key_data(S3DB_TTL_INDEX, eid));
 
 	delete_key(sw, k, NULL);	/* a missing entry is fine */
-	free(k);
 	delete_key(sw, refkey, NULL);
 }
 
 static void
 process_entry(Sweep *sw, const char *label, const char *refkey, const char *eid)
 {
-	s3f_record	entry;
-	s3f_record	rec;
+	s3f_record *entry;
+	s3f_record *rec;
 	char	   *etag = NULL;
 	char	   *eetag = NULL;
 	const char *rid;
@@ -403,15 +409,15 @@ process_entry(Sweep *sw, const char *label, const char *refkey, const char *eid)
 	}
 	if (rc != S3S_OK)
 		return;
-	rid = str_of(sw->idx, &entry, "recordId");
-	ecohort = str_of(sw->idx, &entry, "expiresAtCohort");
-	ername = str_of(sw->idx, &entry, "resourceName");
+	rid = str_of(sw->idx, entry, "recordId");
+	ecohort = str_of(sw->idx, entry, "expiresAtCohort");
+	ername = str_of(sw->idx, entry, "resourceName");
 	ti = s3db_attr_index(sw->idx, "expiresAtTimestamp");
-	if (ti >= 0 && ti < entry.nvals)
-		(void) s3db_value_ms(&entry.vals[ti], &ets);
+	if (ti >= 0 && ti < entry->nvals)
+		(void) s3db_value_ms(&entry->vals[ti], &ets);
 	if (rid == NULL || ername == NULL || strcmp(ername, sw->res->name) != 0)
 	{
-		s3f_record_free(&entry);
+		s3f_record_free(entry);
 		return;					/* another resource's entry: not ours to touch */
 	}
 	if (ecohort == NULL || strcmp(ecohort, label) != 0)
@@ -419,11 +425,11 @@ process_entry(Sweep *sw, const char *label, const char *refkey, const char *eid)
 		/* the entry moved to another cohort: this reference is stale */
 		if (fence(sw))
 			delete_key(sw, refkey, NULL);
-		s3f_record_free(&entry);
+		s3f_record_free(entry);
 		return;
 	}
 	rid = pstrdup(rid);
-	s3f_record_free(&entry);
+	s3f_record_free(entry);
 
 	rc = read_record(sw, sw->res, rid, &rec, &etag);
 	if (rc == S3S_ERR_NOT_FOUND)
@@ -435,50 +441,43 @@ process_entry(Sweep *sw, const char *label, const char *refkey, const char *eid)
 	if (rc != S3S_OK)
 		return;
 
-	PG_TRY();
+	/* the record as it is now decides; the entry's time is the fallback */
+	if (!s3db_ttl_expiry(&sw->cfg, sw->res, rec->vals, 0, &exp))
+		exp = ets;
+	if (sw->now < exp)
 	{
-		/* the record as it is now decides; the entry's time is the fallback */
-		if (!s3db_ttl_expiry(&sw->cfg, sw->res, rec.vals, 0, &exp))
-			exp = ets;
-		if (sw->now < exp)
-		{
-			char		cohort[32];
+		char		cohort[32];
 
-			s3db_ttl_cohort(sw->cfg.granularity, exp, cohort, sizeof(cohort));
-			if (exp != ets && fence(sw))
-			{
-				/* postponed: move the entry to its cohort */
-				s3f_val    *ev = s3db_ttl_entry_vals(sw->idx, &sw->cfg, sw->res->name, rid,
-													 exp, s3db_now_ms());
+		s3db_ttl_cohort(sw->cfg.granularity, exp, cohort, sizeof(cohort));
+		if (exp != ets && fence(sw))
+		{
+			/* postponed: move the entry to its cohort */
+			s3f_val    *ev = s3db_ttl_entry_vals(sw->idx, &sw->cfg, sw->res->name, rid,
+												 exp, s3db_now_ms());
 
-				if (put_record(sw, sw->idx, eid, ev, false, NULL) == S3S_OK &&
-					strcmp(cohort, label) != 0)
-					delete_key(sw, refkey, NULL);
-				s3f_vals_free(ev, sw->idx->nattrs);
-			}
+			if (put_record(sw, sw->idx, eid, ev, false, NULL) == S3S_OK &&
+				strcmp(cohort, label) != 0)
+				delete_key(sw, refkey, NULL);
+			s3f_vals_free(ev, sw->idx->nattrs);
 		}
-		else if (strcmp(sw->cfg.action, "soft-delete") == 0 &&
-				 (((ti = s3db_attr_index(sw->res, sw->cfg.soft_delete_field)) >= 0 &&
-				   ti < rec.nvals && rec.vals[ti].kind != S3F_MISSING &&
-				   rec.vals[ti].kind != S3F_NULL) ||
-				  (str_of(sw->res, &rec, "isdeleted") &&
-				   strcmp(str_of(sw->res, &rec, "isdeleted"), "true") == 0)))
-		{
-			/* already soft-deleted (by us or by s3db.js): only the entry goes */
-			if (fence(sw))
-				drop_entry(sw, eid, refkey);
-		}
-		else if (fence(sw) && expire(sw, rid, &rec, etag))
-		{
+	}
+	else if (strcmp(sw->cfg.action, "soft-delete") == 0 &&
+			 (((ti = s3db_attr_index(sw->res, sw->cfg.soft_delete_field)) >= 0 &&
+			   ti < rec->nvals && rec->vals[ti].kind != S3F_MISSING &&
+			   rec->vals[ti].kind != S3F_NULL) ||
+			  (str_of(sw->res, rec, "isdeleted") &&
+			   strcmp(str_of(sw->res, rec, "isdeleted"), "true") == 0)))
+	{
+		/* already soft-deleted (by us or by s3db.js): only the entry goes */
+		if (fence(sw))
 			drop_entry(sw, eid, refkey);
-			sw->expired++;
-		}
 	}
-	PG_FINALLY();
+	else if (fence(sw) && expire(sw, rid, rec, etag))
 	{
-		s3f_record_free(&rec);
+		drop_entry(sw, eid, refkey);
+		sw->expired++;
 	}
-	PG_END_TRY();
+	s3f_record_free(rec);
 }
 
 /* Granularity of a cohort label, by its form; false if it is none of them. */
@@ -506,6 +505,9 @@ sweep_table(Sweep *sw)
 	bool		ok;
 	List	   *cohorts = list_all(sw, COHORT_PREFIX, "/", &ok);
 	ListCell   *lc;
+	MemoryContext entry_cxt = AllocSetContextCreate(CurrentMemoryContext,
+													"s3db_fdw ttl entry",
+													ALLOCSET_DEFAULT_SIZES);
 
 	foreach(lc, cohorts)
 	{
@@ -530,19 +532,20 @@ sweep_table(Sweep *sw)
 		refs = list_all(sw, psprintf("%sid=%s:", p, sw->res->name), NULL, &ok);
 		foreach(lr, refs)
 		{
-			char	   *eid = s3f_key_id((char *) lfirst(lr));
+			MemoryContext old;
+			char	   *eid;
 
 			if (sw->stop)
 				break;
+			old = MemoryContextSwitchTo(entry_cxt);
+			eid = s3db_take_string(s3f_key_id((char *) lfirst(lr)));
 			if (eid)
-			{
-				char	   *e = pstrdup(eid);
-
-				free(eid);
-				process_entry(sw, label, (char *) lfirst(lr), e);
-			}
+				process_entry(sw, label, (char *) lfirst(lr), eid);
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(entry_cxt);
 		}
 	}
+	MemoryContextDelete(entry_cxt);
 }
 
 /* Sweep one table; returns the number expired, error text in errbuf. */
