@@ -105,17 +105,16 @@ partition_info(const s3f_resource *res, const s3f_val *vals, char **first, char 
 		for (int f = 0; f < part->nfields; f++)
 		{
 			int			i = s3db_attr_index(res, part->fields[f]);
-			char	   *j = NULL;
+			char	   *j = NULL;	/* palloc'd: appending may fail */
 
 			if (f > 0)
 				appendStringInfoChar(&b, ',');
 			escape_json(&b, part->fields[f]);
 			appendStringInfoChar(&b, ':');
 			if (i >= 0 && vals[i].kind != S3F_MISSING && vals[i].kind != S3F_NULL)
-				j = s3f_val_to_json(&vals[i]);
+				j = s3db_take_string(s3f_val_to_json(&vals[i]));
 			appendStringInfoString(&b, j ? j : "null");
 			has |= j != NULL;
-			free(j);
 		}
 		appendStringInfoChar(&b, '}');
 		any = true;
@@ -135,7 +134,8 @@ s3db_audit_row(const s3f_resource *audit, const s3f_resource *res, Oid serverid,
 			   Oid userid, Oid caller, const s3f_write_opts *wopts, CmdType op, const char *id,
 			   const s3f_val *before, const s3f_val *after)
 {
-	s3f_val    *vals = palloc0(sizeof(s3f_val) * Max(audit->nattrs, 1));
+	/* owned: the strings are malloc'd and held across lookups and queueing */
+	s3f_val    *vals = s3db_owned_vals(audit->nattrs);
 	int64		now = s3db_now_ms();
 	char		iso[40];
 	char	   *aid = audit_id(now);

@@ -118,16 +118,15 @@ s3db_queue_record(Oid serverid, Oid userid, const s3f_resource *res, const char 
 				  const s3f_val *vals, const s3f_write_opts *wopts, bool is_insert,
 				  List *stale_markers)
 {
-	s3f_object_out o;
+	/* owned: the encoded object is held while it is copied into palloc'd memory */
+	s3f_object_out *o = s3db_owned_object_out();
 	s3s_error	err;
 	S3dbPending p;
-	char	   *k;
 
-	memset(&o, 0, sizeof(o));
 	s3s_error_clear(&err);
-	if (s3f_record_encode(res, vals, wopts, &o, &err) != S3S_OK)
+	if (s3f_record_encode(res, vals, wopts, o, &err) != S3S_OK)
 	{
-		s3f_object_out_free(&o);
+		s3f_object_out_free(o);
 		s3db_report(&err, psprintf("could not encode record \"%s\" of resource \"%s\"",
 								   id, res->name));
 	}
@@ -137,28 +136,26 @@ s3db_queue_record(Oid serverid, Oid userid, const s3f_resource *res, const char 
 	p.userid = userid;
 	p.resource = res->name;
 	p.id = (char *) id;
-	k = s3f_key_data(res->name, id);
-	p.key = pstrdup(k);
-	free(k);
+	p.key = s3db_take_string(s3f_key_data(res->name, id));
 	p.is_insert = is_insert;
 	p.version = res->current_version;
-	p.nmeta = o.meta.n;
-	p.mkeys = palloc(sizeof(char *) * Max(o.meta.n, 1));
-	p.mvals = palloc(sizeof(char *) * Max(o.meta.n, 1));
-	for (int i = 0; i < o.meta.n; i++)
+	p.nmeta = o->meta.n;
+	p.mkeys = palloc(sizeof(char *) * Max(o->meta.n, 1));
+	p.mvals = palloc(sizeof(char *) * Max(o->meta.n, 1));
+	for (int i = 0; i < o->meta.n; i++)
 	{
-		p.mkeys[i] = pstrdup(o.meta.keys[i]);
-		p.mvals[i] = pstrdup(o.meta.values[i]);
+		p.mkeys[i] = pstrdup(o->meta.keys[i]);
+		p.mvals[i] = pstrdup(o->meta.values[i]);
 	}
-	if (o.body)
+	if (o->body)
 	{
-		p.body = palloc(o.body_len + 1);
-		memcpy(p.body, o.body, o.body_len);
-		p.body[o.body_len] = '\0';
-		p.body_len = o.body_len;
+		p.body = palloc(o->body_len + 1);
+		memcpy(p.body, o->body, o->body_len);
+		p.body[o->body_len] = '\0';
+		p.body_len = o->body_len;
 	}
-	p.content_type = o.content_type ? pstrdup(o.content_type) : NULL;
-	s3f_object_out_free(&o);
+	p.content_type = o->content_type ? pstrdup(o->content_type) : NULL;
+	s3f_object_out_free(o);
 	p.markers = s3db_record_markers(res, vals, id);
 	if (!is_insert)
 		note_stale(serverid, userid, res->name, id, stale_markers);
@@ -171,7 +168,6 @@ s3db_queue_delete(Oid serverid, Oid userid, const char *resource, const char *id
 {
 	S3dbPending p;
 	bool		was_insert = false;
-	char	   *k = s3f_key_data(resource, id);
 
 	memset(&p, 0, sizeof(p));
 	p.op = PENDING_DELETE;
@@ -179,8 +175,7 @@ s3db_queue_delete(Oid serverid, Oid userid, const char *resource, const char *id
 	p.userid = userid;
 	p.resource = (char *) resource;
 	p.id = (char *) id;
-	p.key = pstrdup(k);
-	free(k);
+	p.key = s3db_take_string(s3f_key_data(resource, id));
 	(void) s3db_pending_state(serverid, userid, resource, id, NULL, &was_insert);
 	p.is_insert = was_insert;
 	note_stale(serverid, userid, resource, id, stale_markers);
