@@ -126,10 +126,12 @@ array_to_datum(S3dbColumn *col, const s3f_val *v)
 
 		if (item->kind == S3F_ARRAY)
 		{
-			char	   *json = s3f_val_to_json(item);
+			/* palloc'd: the element type's input may reject it */
+			char	   *json = s3db_take_string(s3f_val_to_json(item));
 
 			elems[i] = InputFunctionCall(&col->elemflinfo, json, col->elemioparam, -1);
-			free(json);
+			if (json)
+				pfree(json);
 			nulls[i] = false;
 		}
 		else if (t == NULL)
