@@ -290,6 +290,7 @@ store_record(S3dbScanState *st, TupleTableSlot *slot, const char *id, s3s_reques
 	s3f_record	rec;
 	s3s_error	err;
 	volatile bool have_rec = false;
+	volatile bool remember = false;
 	Datum	   *values = slot->tts_values;
 	bool	   *nulls = slot->tts_isnull;
 	ErrorContextCallback errcb;
@@ -338,13 +339,15 @@ store_record(S3dbScanState *st, TupleTableSlot *slot, const char *id, s3s_reques
 									   id, st->res->name));
 		}
 		have_rec = true;
-		if (st->for_modify && p == NULL)
-			remember_seen(st, id, r, &rec);
+		remember = st->for_modify && p == NULL;
 	}
 
 	memset(nulls, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
 	PG_TRY();
 	{
+		/* inside: remembering pallocs, and rec is malloc'd */
+		if (remember)
+			remember_seen(st, id, r, &rec);
 		for (int c = 0; c < st->ncols; c++)
 		{
 			S3dbColumn *col = &st->cols[c];
