@@ -71,10 +71,9 @@ in_store(S3dbModifyState *ms, char **ids, bool *found, int n)
 
 	for (int i = 0; i < n; i++)
 	{
-		char	   *k = s3f_key_data(ms->res->name, ids[i]);
+		char	   *k = s3db_take_string(s3f_key_data(ms->res->name, ids[i]));
 
-		s3s_request_init(&reqs[i], S3S_OP_HEAD, pstrdup(k));
-		free(k);
+		s3s_request_init(&reqs[i], S3S_OP_HEAD, k);
 	}
 	s3db_execute(ms->conn, reqs, n);
 	for (int i = 0; i < n; i++)

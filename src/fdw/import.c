@@ -143,9 +143,8 @@ s3dbImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 
 		/* the location as configured, without its credentials */
 		s3db_conn_options(serverOid, GetUserId(), &o);
-		r = s3s_url_redact(o.connection_string);
-		where = pstrdup(r ? r : "");
-		free(r);
+		r = s3db_take_string(s3s_url_redact(o.connection_string));
+		where = r ? r : "";
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_SCHEMA_NOT_FOUND),
 				 errmsg("no s3db.json at \"%s\" of server \"%s\"", where, server->servername),
