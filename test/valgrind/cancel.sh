@@ -14,9 +14,9 @@
 # case, a session warms up (backend started, s3db.json read), then the requests of interest
 # stall and the statement stuck on them is cancelled: by statement_timeout
 # and by pg_cancel_backend, in scans, a fetch by id under a nested loop, the
-# revalidation of s3db.json, a LIST, ANALYZE and COMMIT.  Each case only
-# checks that the statement was cancelled (under valgrind nothing is
-# timed); the leak check is the caller's (check_logs.py on the logs of
+# revalidation of s3db.json, a LIST, ANALYZE, COMMIT and TTL sweeps.  Each
+# case only checks that the statement was cancelled (under valgrind nothing
+# is timed); the leak check is the caller's (check_logs.py on the logs of
 # these backends).  Prints TAP lines and ends with "N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -184,6 +184,30 @@ tmo "statement_timeout cancels a COMMIT stalled on PUTs" \
 cancel "pg_cancel_backend cancels a COMMIT stalled on PUTs" \
   "--data-urlencode action=stall --data-urlencode count=1000 --data-urlencode seconds=600 --data-urlencode method=PUT" \
   "INSERT INTO w SELECT 'c' || g, 'cancel' FROM generate_series(1, 40) g; COMMIT"
+# TTL sweeps call the store and the format directly and hold their results
+# across the interrupt checks after each request: cancel one while it
+# deletes a due record's index entry (hard-delete) and one while it writes
+# the soft-deleted record (its encoded object and new values are held)
+setup=$(psql -X -q -v ON_ERROR_STOP=1 2>&1 <<SQL
+CREATE FOREIGN TABLE ttl_hard (id text, v text) SERVER stalled_w OPTIONS (resource 'ttl_hard');
+CREATE FOREIGN TABLE ttl_soft (id text, v text, deletedat text, isdeleted text)
+  SERVER stalled_w OPTIONS (resource 'ttl_soft');
+SELECT s3db_create_resource(t) FROM unnest('{ttl_hard,ttl_soft}'::regclass[]) t;
+INSERT INTO s3db_fdw_ttl (ftable, ttl) VALUES ('ttl_hard', '1 s');
+INSERT INTO s3db_fdw_ttl (ftable, ttl, action) VALUES ('ttl_soft', '1 s', 'soft-delete');
+INSERT INTO ttl_hard SELECT 'h' || g, 'due' FROM generate_series(1, 3) g;
+INSERT INTO ttl_soft (id, v) SELECT 's' || g, 'due' FROM generate_series(1, 3) g;
+SQL
+)
+has "$setup" ERROR && die "TTL setup failed: $setup"
+sleep 2     # every record due
+tmo "statement_timeout cancels a TTL sweep stalled on deleting an index entry" \
+  "--data-urlencode action=stall --data-urlencode count=1000 --data-urlencode seconds=600 --data-urlencode method=DELETE --data-urlencode path=resource=plg_ttl_expiration_index/data/" \
+  -c "SELECT s3db_ttl_sweep('ttl_hard')"
+tmo "statement_timeout cancels a TTL sweep stalled on writing a soft-deleted record" \
+  "--data-urlencode action=stall --data-urlencode count=1000 --data-urlencode seconds=600 --data-urlencode method=PUT --data-urlencode path=resource=ttl_soft/data/" \
+  -c "SELECT s3db_ttl_sweep('ttl_soft')"
+
 # the store still answers, and the cancelled commits left nothing half-done
 out=$(psql -X -q -A -t -c "SELECT count(*) FROM w" 2>&1)
 check "the store answers after the cancels (rows: $out)" "$(has "$out" ERROR && echo "$out")"

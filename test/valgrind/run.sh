@@ -17,10 +17,11 @@
 # release build of the server is not valgrind-clean by itself.
 #
 # Then test/valgrind/cancel.sh cancels statements (statement_timeout and
-# pg_cancel_backend) in scans, commits, ANALYZE, LIST and the s3db.json read,
-# on file:// and, with s3 or all, on S3 stalled by the fault proxy, and makes
-# ANALYZE and a scan fail while they hold fetched records, so that what the
-# FDW holds when a statement is cancelled or fails is checked for leaks too.
+# pg_cancel_backend) in scans, commits, ANALYZE, LIST, the s3db.json read
+# and TTL sweeps, on file:// and, with s3 or all, on S3 stalled by the fault
+# proxy, and makes ANALYZE and a scan fail while they hold fetched records,
+# so that what the FDW holds when a statement is cancelled or fails is
+# checked for leaks too.
 #
 # valgrind sees malloc, so src/ (plain C) is checked byte for byte; memory
 # PostgreSQL hands out with palloc lives inside large malloc'd blocks and is
