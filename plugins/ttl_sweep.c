@@ -84,7 +84,10 @@ note_error(Sweep *sw, const s3s_error *err, const char *what)
 	snprintf(sw->error, sizeof(sw->error), "%s: %s", what, err->message);
 }
 
-/* One request; returns its code, err filled. */
+/*
+ * One request; returns its code, err filled.  r must be owned
+ * (s3db_owned_requests): the interrupt check raises while r holds the answer.
+ */
 static s3s_code
 run1(Sweep *sw, s3s_request *r)
 {
