@@ -25,6 +25,10 @@
 # references (phase 4 not done) are allowed: readers recheck them; they are
 # counted in the output.  Ends with "N passed, M failed"; stops everything
 # it started.  KEEP_WORK=1 keeps the scratch directory.
+# CRASH_S3_START=SCRIPT starts the S3 server with another script than
+# test/s3/start.sh, e.g. test/ceph/start.sh for Ceph radosgw (which checks
+# signatures and conditions itself; the fault proxy is then directly in
+# front of it).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 TOP=$PWD
@@ -47,10 +51,12 @@ trap 'exit 130' INT TERM
 sql() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$@" 2>&1; }
 
 # ---- servers -------------------------------------------------------------
-test/s3/start.sh "$WORK/s3" >/dev/null || die "could not start the S3 test server"
+${CRASH_S3_START:-test/s3/start.sh} "$WORK/s3" >/dev/null || die "could not start the S3 test server"
 . "$WORK/s3/env"
 hostport() { local a=${1#*@}; echo "${a%%/*}"; }
 SIGV4_ADDR=$(hostport "$S3DB_TEST_S3_URL")
+creds=${S3DB_TEST_S3_URL#*://}; creds=${creds%%@*}
+ACCESS_KEY=${creds%%:*}; SECRET_KEY=${creds#*:}
 /usr/bin/python3 test/faults/fault_proxy.py --upstream "$SIGV4_ADDR" \
   --port-file "$WORK/proxy.port" --control-port-file "$WORK/control.port" >"$WORK/proxy.log" 2>&1 &
 FP_PID=$!
@@ -69,7 +75,7 @@ URL="http://127.0.0.1:$PROXY_PORT/s3db-test/crash"
 setup="CREATE EXTENSION s3db_fdw;
 CREATE SERVER st FOREIGN DATA WRAPPER s3db_fdw
   OPTIONS (connection_string '$URL', max_inflight '16', request_timeout '20000', cache_size '64');
-CREATE USER MAPPING FOR CURRENT_USER SERVER st OPTIONS (access_key_id 'S3RVER', secret_access_key 'S3RVER');"
+CREATE USER MAPPING FOR CURRENT_USER SERVER st OPTIONS (access_key_id '$ACCESS_KEY', secret_access_key '$SECRET_KEY');"
 for r in 1 2 3 4; do
   setup="$setup
 CREATE FOREIGN TABLE items$r (id text, name text, city text, n bigint) SERVER st OPTIONS (resource 'items$r');
