@@ -136,6 +136,10 @@ if [ "$CEPH" = 1 ]; then
     S3DB_TEST_S3_URL=$(. "$WORK/ceph/env" && echo "$S3DB_TEST_S3_URL")
     stage "unit tests of the store on radosgw" ceph_unit
     store_stages ceph radosgw
+    # the shape of the s3rver run above; 800 transactions take about a minute
+    stage "difftest on radosgw" /usr/bin/python3 test/difftest/difftest.py \
+      --url "${S3DB_TEST_S3_URL%/}/difftest" --seed "${DIFFTEST_SEED:-1}" \
+      --count 800 --sessions 2 --pool 6 --bulk 0 --db difftest_ceph
     S3DB_TEST_S3_URL=$s3rver_url
   fi
   test/ceph/stop.sh "$WORK/ceph" >/dev/null 2>&1
@@ -153,6 +157,9 @@ if [ "$CEPH" = 1 ]; then
   stage "load on radosgw" env LOAD_S3_START=test/ceph/start.sh test/load/run.sh s3
 fi
 stage "crash: PostgreSQL killed mid-commit leaves every record whole" test/crash/run.sh
+if [ "$CEPH" = 1 ]; then
+  stage "crash on radosgw (through the fault proxy)" env CRASH_S3_START=test/ceph/start.sh test/crash/run.sh
+fi
 stage "TAP: worker, two clusters, TTL, audit, replicator, breaker on S3, attacker suite, shared probes" env TAP_NO_INSTALL=1 test/tap.sh
 stage "valgrind: pg_regress on file:// and S3, no error through s3db_fdw" test/valgrind/run.sh all
 
