@@ -101,6 +101,27 @@ isolation() {
   show_diffs $? "$out"
 }
 
+# difftest FILE_DIR S3_URL FILE_COUNT S3_COUNT: the differential tester
+# (test/difftest/difftest.py: random transactions on a foreign table and a
+# heap twin, compared after every statement) on a file:// store in FILE_DIR
+# and on S3_URL at once, in the databases difftest_file and difftest_s3;
+# DIFFTEST_SEED varies the seed
+difftest() {
+  local dir=$1 s3=$2 nfile=$3 ns3=$4 seed=${DIFFTEST_SEED:-1} f s rc=0
+  make_work "$dir"
+  # both at once: file:// keeps the CPU busy, S3 mostly waits for the server
+  /usr/bin/python3 test/difftest/difftest.py --url "file://$dir" --seed "$seed" \
+    --count "$nfile" --sessions 2 --db difftest_file &
+  f=$!
+  # S3 scans cost a request per record: fewer, smaller transactions
+  /usr/bin/python3 test/difftest/difftest.py --url "$s3" --seed "$seed" \
+    --count "$ns3" --sessions 2 --pool 6 --bulk 0 --db difftest_s3 &
+  s=$!
+  wait $f || rc=1
+  wait $s || rc=1
+  return $rc
+}
+
 # stop_pids TENTHS PID...: SIGTERM to each process, then SIGKILL to any
 # still there TENTHS tenths of a second later (the stop.sh of the test
 # servers, which signal only the process ids their start.sh recorded)

@@ -9,7 +9,8 @@
 # Builds and installs into the root's PostgreSQL, runs the unit tests,
 # starts a scratch cluster, runs pg_regress and isolation on file:// and on
 # the S3 server (fixtures already uploaded under $S3DB_MATRIX_S3/fixtures),
-# and the TAP tests unless MATRIX_TAP=0.  pg_regress and isolation run as
+# the differential tester on both, the weak-store suite (its own cluster
+# and S3 servers) and the TAP tests unless MATRIX_TAP=0.  pg_regress and isolation run as
 # in test/run-all.sh: both use regress and isolation of test/lib.sh.  Ends
 # with "N passed, M failed".
 set -uo pipefail
@@ -58,7 +59,11 @@ make_work "$WORK/isolation-store"
 stage "isolation on file://" isolation file "file://$WORK/isolation-store"
 stage "isolation on S3" isolation s3 "$S3/isolation"
 
+stage "difftest: random transactions agree with a heap table (file:// and S3)" \
+  difftest "$WORK/difftest-store" "$S3/difftest" 1000 100
+
 pg_stop "$WORK/pg"
+stage "weak stores: probe, refused writes, weak_conditions" test/weak/run.sh
 if [ "${MATRIX_TAP:-1}" = 1 ]; then
   stage "TAP (t/)" env TAP_NO_INSTALL=1 test/tap.sh
 else

@@ -39,13 +39,15 @@ suite_of() {
 # extension and of its unit tests, python3 for the test helpers, and what
 # the TAP tests need: PostgreSQL::Test::* and pg_regress (in
 # postgresql-server-dev-NN), IPC::Run, nodejs and python3-botocore (the S3
-# test server and its signature-checking proxy, s3db.js).  The S3 server of
-# the SQL suites runs on the host.  tools/debroot.sh keys its cache on this
+# test server and its signature-checking proxy, s3db.js), and
+# python3-psycopg2 for the differential tester.  The S3 server of the SQL
+# suites runs on the host.  tools/debroot.sh keys its cache on this
 # list: a root cached with another list is made again.
 root_packages() {
   echo postgresql-"$1" postgresql-server-dev-"$1" \
     gcc make pkg-config libcurl4-openssl-dev libssl-dev libjson-c-dev \
-    libxml2-dev zlib1g-dev libipc-run-perl python3 nodejs python3-botocore
+    libxml2-dev zlib1g-dev libipc-run-perl python3 nodejs python3-botocore \
+    python3-psycopg2
 }
 
 for v in "${MAJORS[@]}"; do

@@ -80,24 +80,8 @@ stage "pg_regress on S3" regress s3 "$S3BASE/regress" "$S3BASE/regress-write"
 
 stage "isolation on S3" isolation s3 "$S3BASE/isolation"
 
-# random transactions on a foreign table and a heap twin, compared after
-# every statement (test/difftest/difftest.py; DIFFTEST_SEED to vary the seed)
-difftest() {
-  local seed=${DIFFTEST_SEED:-1} f s rc=0
-  make_work "$WORK/difftest-store"
-  # both at once: file:// keeps the CPU busy, S3 mostly waits for the server
-  /usr/bin/python3 test/difftest/difftest.py --url "file://$WORK/difftest-store" --seed "$seed" \
-    --count 4000 --sessions 2 --db difftest_file &
-  f=$!
-  # S3 scans cost a request per record: fewer, smaller transactions
-  /usr/bin/python3 test/difftest/difftest.py --url "$S3BASE/difftest" --seed "$seed" \
-    --count 300 --sessions 2 --pool 6 --bulk 0 --db difftest_s3 &
-  s=$!
-  wait $f || rc=1
-  wait $s || rc=1
-  return $rc
-}
-stage "difftest: random transactions agree with a heap table (file:// and S3)" difftest
+stage "difftest: random transactions agree with a heap table (file:// and S3)" \
+  difftest "$WORK/difftest-store" "$S3BASE/difftest" 4000 300
 
 stage "interop: s3db.js writes, SQL reads, file://" test/interop/run.sh file "$WORK/interop-file"
 stage "interop: s3db.js writes, SQL reads, S3" test/interop/run.sh s3 "$WORK/interop-s3"
