@@ -159,7 +159,7 @@ if [ -n "$MATRIX_VERSIONS" ]; then
   matrix_tap=", TAP"
   [ "${MATRIX_TAP:-1}" = 1 ] || matrix_tap=" (TAP left out: MATRIX_TAP=0)"
   # shellcheck disable=SC2086
-  stage "PostgreSQL $MATRIX_VERSIONS: build, unit, pg_regress and isolation (file:// and S3)$matrix_tap" \
+  stage "PostgreSQL $MATRIX_VERSIONS: build, unit, pg_regress, isolation and difftest (file:// and S3), weak stores$matrix_tap" \
     test/matrix.sh $MATRIX_VERSIONS
 fi
 
