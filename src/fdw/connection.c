@@ -266,7 +266,6 @@ conn_open(Oid serverid, Oid userid, Oid umid, Oid umuser)
 		s3db_report(&err, "could not open the object store");
 	}
 	c->store = store;
-	c->serverid = serverid;
 	c->userid = umuser;
 	c->umid = umid;
 
@@ -284,15 +283,10 @@ conn_open(Oid serverid, Oid userid, Oid umid, Oid umuser)
 static Oid
 mapping_oid(Oid serverid, Oid userid, Oid *umuser)
 {
-	HeapTuple	tp;
+	HeapTuple	tp = s3db_user_mapping_tuple(userid, serverid);
 	Oid			umid = InvalidOid;
 
 	*umuser = InvalidOid;
-	tp = SearchSysCache2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(userid),
-						 ObjectIdGetDatum(serverid));
-	if (!HeapTupleIsValid(tp))
-		tp = SearchSysCache2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(InvalidOid),
-							 ObjectIdGetDatum(serverid));
 	if (HeapTupleIsValid(tp))
 	{
 		umid = ((Form_pg_user_mapping) GETSTRUCT(tp))->oid;

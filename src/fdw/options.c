@@ -385,20 +385,31 @@ s3db_default_store_url(void)
 }
 
 /*
- * The options of the user mapping for (userid, serverid), falling back to
- * PUBLIC; NIL when there is none (the embedded store needs no mapping).
+ * The syscache tuple of the user mapping for (userid, serverid), falling
+ * back to PUBLIC's, as GetUserMapping() does but without an error when there
+ * is none (the embedded store needs no mapping): check it with
+ * HeapTupleIsValid and release it with ReleaseSysCache.
  */
-static List *
-user_mapping_options(Oid userid, Oid serverid)
+HeapTuple
+s3db_user_mapping_tuple(Oid userid, Oid serverid)
 {
 	HeapTuple	tp;
-	List	   *result = NIL;
 
 	tp = SearchSysCache2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(userid),
 						 ObjectIdGetDatum(serverid));
 	if (!HeapTupleIsValid(tp))
 		tp = SearchSysCache2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(InvalidOid),
 							 ObjectIdGetDatum(serverid));
+	return tp;
+}
+
+/* The options of that user mapping; NIL when there is none. */
+static List *
+user_mapping_options(Oid userid, Oid serverid)
+{
+	HeapTuple	tp = s3db_user_mapping_tuple(userid, serverid);
+	List	   *result = NIL;
+
 	if (HeapTupleIsValid(tp))
 	{
 		bool		isnull;

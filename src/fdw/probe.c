@@ -124,8 +124,7 @@ s3db_check_store(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	ForeignServer *server = GetForeignServerByName(NameStr(*PG_GETARG_NAME(0)), false);
-	s3s_probe_result r;
-	const s3s_probe_result *res;
+	s3s_probe_result res;
 	s3s_conditions cond;
 	s3s_error	err;
 	s3s_code	code;
@@ -147,21 +146,20 @@ s3db_check_store(PG_FUNCTION_ARGS)
 		CHECK_FOR_INTERRUPTS();
 		s3db_report(&err, "could not check whether the object store honours conditional writes");
 	}
-	gate = s3s_write_gate(conn->store, &r);
-	res = &r;
-	safe = s3s_probe_conditions(res, &cond);
-	meta_ok = res->meta_accepted >= res->meta_wanted;
+	gate = s3s_write_gate(conn->store, &res);
+	safe = s3s_probe_conditions(&res, &cond);
+	meta_ok = res.meta_accepted >= res.meta_wanted;
 
-	add_cap(rsinfo, "PUT If-None-Match: *", res->put_if_none_match);
-	add_cap(rsinfo, "PUT If-Match \"etag\"", res->put_if_match[S3S_SPELL_QUOTED]);
-	add_cap(rsinfo, "PUT If-Match etag", res->put_if_match[S3S_SPELL_BARE]);
-	add_cap(rsinfo, "COPY x-amz-copy-source-if-match \"etag\"", res->copy_if_match[S3S_SPELL_QUOTED]);
-	add_cap(rsinfo, "COPY x-amz-copy-source-if-match etag", res->copy_if_match[S3S_SPELL_BARE]);
-	add_cap(rsinfo, "DELETE If-Match \"etag\"", res->delete_if_match[S3S_SPELL_QUOTED]);
-	add_cap(rsinfo, "DELETE If-Match etag", res->delete_if_match[S3S_SPELL_BARE]);
+	add_cap(rsinfo, "PUT If-None-Match: *", res.put_if_none_match);
+	add_cap(rsinfo, "PUT If-Match \"etag\"", res.put_if_match[S3S_SPELL_QUOTED]);
+	add_cap(rsinfo, "PUT If-Match etag", res.put_if_match[S3S_SPELL_BARE]);
+	add_cap(rsinfo, "COPY x-amz-copy-source-if-match \"etag\"", res.copy_if_match[S3S_SPELL_QUOTED]);
+	add_cap(rsinfo, "COPY x-amz-copy-source-if-match etag", res.copy_if_match[S3S_SPELL_BARE]);
+	add_cap(rsinfo, "DELETE If-Match \"etag\"", res.delete_if_match[S3S_SPELL_QUOTED]);
+	add_cap(rsinfo, "DELETE If-Match etag", res.delete_if_match[S3S_SPELL_BARE]);
 	add_row(rsinfo, "user metadata",
-			psprintf("%d of %d bytes", meta_ok ? res->meta_wanted : res->meta_accepted,
-					 res->meta_wanted),
+			psprintf("%d of %d bytes", meta_ok ? res.meta_wanted : res.meta_accepted,
+					 res.meta_wanted),
 			meta_ok);
 	add_row(rsinfo, "ETag spelling", cond.if_match_unquoted ? "bare" : "quoted", true);
 	if (!meta_ok)

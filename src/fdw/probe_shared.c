@@ -234,8 +234,7 @@ s3db_store_checks(PG_FUNCTION_ARGS)
 
 		if (server == NULL)
 			continue;			/* dropped since */
-		values[0] = CStringGetDatum(server->servername);
-		values[0] = DirectFunctionCall1(namein, values[0]);
+		values[0] = DirectFunctionCall1(namein, CStringGetDatum(server->servername));
 		values[1] = TimestampTzGetDatum(copy[i].checked_at);
 		values[2] = BoolGetDatum(s3s_probe_conditions(&copy[i].res, &cond));
 		values[3] = Int32GetDatum(copy[i].res.meta_wanted);

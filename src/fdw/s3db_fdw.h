@@ -71,6 +71,7 @@ typedef struct S3dbConnOptions
 } S3dbConnOptions;
 
 extern void s3db_conn_options(Oid serverid, Oid userid, S3dbConnOptions *out);
+extern HeapTuple s3db_user_mapping_tuple(Oid userid, Oid serverid);
 extern void s3db_table_options(Oid relid, S3dbTableOptions *out);
 extern char *s3db_column_field(Oid relid, AttrNumber attnum, const char *attname);
 extern char *s3db_default_store_url(void);
